@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Reconcile.Cli.Commands;
+
+namespace Reconcile.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, IOContext.Console());
+
+    /// <summary>Runs the CLI in-process; the tests call this with their own writers.</summary>
+    public static int Run(string[] args, IOContext io)
+    {
+        try
+        {
+            var root = new RootCommand("Reconcile: plans, checks and carries out KubeVirt live-migration campaigns between clusters.")
+            {
+                ValidateCommand.CreateCommand(io),
+            };
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var error in parse.Errors)
+                {
+                    io.Error.WriteLine($"reconcile: {error.Message}");
+                }
+
+                io.Error.WriteLine("Run 'reconcile --help' for usage.");
+                return ExitCodes.Usage;
+            }
+
+            return parse.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // Last line of defence: an internal error is reported in the diagnostic format, never as a stack trace.
+            io.Error.WriteLine($"reconcile: error RC1099: internal error: {e.GetType().Name}: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+namespace Reconcile.Compiler.Formatting;
+
+public enum DiagnosticFormat
+{
+    Text,
+    Json,
+    Sarif,
+    Github,
+}

@@ -1,0 +1,130 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Reconcile.Compiler.Loading;
+
+/// <summary>
+/// Turns the parser's event stream into one <see cref="YamlTreeNode"/> per document, enforcing the
+/// limits that keep hostile input cheap: alias expansion (a "billion laughs" file is refused at the
+/// alias that crosses the bound, before anything is expanded), nesting depth, duplicate and
+/// non-scalar keys.
+/// </summary>
+internal sealed class YamlTreeBuilder
+{
+    public const long MaxExpandedNodesPerDocument = 1_000_000;
+    public const int MaxDepth = 64;
+
+    public const string DuplicateKeyKind = "duplicate-key";
+    public const string TooComplexKind = "too-complex";
+    public const string UnsupportedKeyKind = "unsupported-key";
+
+    /// <summary>Reads every document; <paramref name="onDocument"/> receives each as soon as it is complete.</summary>
+    public static void Read(TextReader text, Action<YamlTreeNode?, Mark> onDocument)
+    {
+        var parser = new Parser(text);
+        parser.Consume<StreamStart>();
+        while (!parser.TryConsume<StreamEnd>(out _))
+        {
+            var start = parser.Consume<DocumentStart>();
+            var anchors = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
+            var root = ReadNode(parser, anchors, depth: 0);
+            parser.Consume<DocumentEnd>();
+            if (root.Weight > MaxExpandedNodesPerDocument)
+            {
+                throw new YamlTreeException(TooComplexKind, start.Start,
+                    $"document expands to more than {MaxExpandedNodesPerDocument:N0} nodes");
+            }
+
+            onDocument(IsEmptyDocument(root) ? null : root, start.Start);
+        }
+    }
+
+    private static bool IsEmptyDocument(YamlTreeNode root) =>
+        root is YamlScalarNode { Style: ScalarStyle.Plain, Value.Length: 0, Tag: null };
+
+    private static YamlTreeNode ReadNode(IParser parser, Dictionary<string, YamlTreeNode> anchors, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new YamlTreeException(TooComplexKind, parser.Current!.Start, $"nesting deeper than {MaxDepth} levels");
+        }
+
+        if (parser.TryConsume<AnchorAlias>(out var alias))
+        {
+            if (!anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                throw new YamlTreeException("syntax", alias.Start, $"alias *{alias.Value.Value} refers to no anchor");
+            }
+
+            return target;
+        }
+
+        YamlTreeNode node;
+        NodeEvent opening;
+        if (parser.TryConsume<Scalar>(out var scalar))
+        {
+            opening = scalar;
+            node = new YamlScalarNode(scalar.Start, scalar.Value, scalar.Style, TagOf(scalar));
+        }
+        else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
+        {
+            opening = sequenceStart;
+            var sequence = new YamlSequenceNode(sequenceStart.Start);
+            while (!parser.TryConsume<SequenceEnd>(out _))
+            {
+                sequence.Add(ReadNode(parser, anchors, depth + 1));
+                EnsureBudget(sequence, parser);
+            }
+
+            node = sequence;
+        }
+        else
+        {
+            var mappingStart = parser.Consume<MappingStart>();
+            opening = mappingStart;
+            var mapping = new YamlMappingNode(mappingStart.Start);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyNode = ReadNode(parser, anchors, depth + 1);
+                if (keyNode is not YamlScalarNode key)
+                {
+                    throw new YamlTreeException(UnsupportedKeyKind, keyNode.Start, "a mapping key must be a plain scalar, not a list or a mapping");
+                }
+
+                if (key.Style == ScalarStyle.Plain && key.Value == "<<")
+                {
+                    throw new YamlTreeException(UnsupportedKeyKind, key.Start, "YAML merge keys (<<) are not supported in plans");
+                }
+
+                if (!seen.Add(key.Value))
+                {
+                    throw new YamlTreeException(DuplicateKeyKind, key.Start, $"key '{key.Value}' appears twice in the same mapping");
+                }
+
+                mapping.Add(key, ReadNode(parser, anchors, depth + 1));
+                EnsureBudget(mapping, parser);
+            }
+
+            node = mapping;
+        }
+
+        if (!opening.Anchor.IsEmpty)
+        {
+            anchors[opening.Anchor.Value] = node;
+        }
+
+        return node;
+    }
+
+    private static void EnsureBudget(YamlTreeNode growing, IParser parser)
+    {
+        if (growing.Weight > MaxExpandedNodesPerDocument)
+        {
+            throw new YamlTreeException(TooComplexKind, parser.Current?.Start ?? growing.Start,
+                $"aliases expand this document to more than {MaxExpandedNodesPerDocument:N0} nodes");
+        }
+    }
+
+    private static string? TagOf(Scalar scalar) => scalar.Tag.IsEmpty ? null : scalar.Tag.Value;
+}

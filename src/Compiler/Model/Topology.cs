@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+
+namespace Reconcile.Compiler.Model;
+
+public sealed record Topology(string Name, ImmutableArray<Cluster> Clusters, ImmutableArray<Link> Links, Located Source)
+{
+    public Cluster? FindCluster(string name) => Clusters.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>The link that carries traffic from <paramref name="from"/> to <paramref name="to"/>, if any.</summary>
+    public Link? FindLink(string from, string to) => Links.FirstOrDefault(l => l.Carries(from, to));
+}
+
+public sealed record Cluster(
+    string Name,
+    string Region,
+    string? Provider,
+    string Context,
+    KubeVirtInstall KubeVirt,
+    MigrationNetwork Migration,
+    string CpuManagerPolicy,
+    ImmutableArray<Node> Nodes,
+    ImmutableArray<StorageClass> StorageClasses,
+    ImmutableArray<string> NetworkAttachmentDefinitions,
+    Located Source)
+{
+    public Node? FindNode(string name) => Nodes.FirstOrDefault(n => n.Name == name);
+
+    public StorageClass? FindStorageClass(string name) => StorageClasses.FirstOrDefault(s => s.Name == name);
+}
+
+/// <param name="Version">Major, minor and patch; null when the plan does not say.</param>
+public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates)
+{
+    public const string DecentralizedLiveMigrationGate = "DecentralizedLiveMigration";
+
+    /// <summary>
+    /// Whether decentralized (cross-cluster) live migration is on: alpha from v1.6 to v1.9 (must be
+    /// listed in featureGates), beta from v1.10 (on unless listed in disabledFeatureGates).
+    /// </summary>
+    public bool SupportsDecentralizedMigration =>
+        Version is not null && Version >= new Version(1, 6) &&
+        !DisabledFeatureGates.Contains(DecentralizedLiveMigrationGate) &&
+        (Version >= new Version(1, 10) || FeatureGates.Contains(DecentralizedLiveMigrationGate));
+}
+
+public sealed record MigrationNetwork(
+    string? Network,
+    string? Cidr,
+    string? Ports,
+    bool Tls,
+    int Mtu,
+    long BandwidthBitsPerSecond,
+    int ParallelMigrationsPerCluster,
+    int ParallelOutboundMigrationsPerNode);
+
+public sealed record Node(
+    string Name,
+    string? CpuModel,
+    long? MemoryBytes,
+    int? Cpu,
+    long? HugepagesBytes,
+    ImmutableDictionary<string, string> Labels,
+    Located Source);
+
+public sealed record StorageClass(
+    string Name,
+    ImmutableArray<string> AccessModes,
+    string ReclaimPolicy,
+    string VolumeBindingMode,
+    ImmutableArray<string> SharedWith,
+    Located Source);
+
+public sealed record Link(
+    string A,
+    string B,
+    bool Directed,
+    TimeSpan Latency,
+    long BandwidthBitsPerSecond,
+    TimeSpan? Jitter,
+    double? LossPercent,
+    string? Kind,
+    bool Encrypted,
+    int? Mtu,
+    Located Source)
+{
+    /// <summary>Stable id used in the graph: "a~b" (names sorted) for undirected links, "a->b" for directed ones.</summary>
+    public string Id => Directed ? $"{A}->{B}" : string.CompareOrdinal(A, B) <= 0 ? $"{A}~{B}" : $"{B}~{A}";
+
+    public bool Carries(string from, string to) =>
+        (A == from && B == to) || (!Directed && A == to && B == from);
+}

@@ -1,0 +1,110 @@
+using System.Collections.Immutable;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Loading;
+using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Schema;
+using Reconcile.Compiler.Semantics;
+using Reconcile.Compiler.Semantics.Rules;
+
+namespace Reconcile.Compiler;
+
+/// <summary>The outcome of validation: every diagnostic, and the bound model when there is one.</summary>
+public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, PlanSet Model, int FileCount, int DocumentCount)
+{
+    public int ErrorCount => Diagnostics.Count(d => d.Severity == Severity.Error);
+
+    public int WarningCount => Diagnostics.Count(d => d.Severity == Severity.Warning);
+
+    public bool HasErrors => ErrorCount > 0;
+
+    /// <summary>True when the input itself could not be read (a missing path): the CLI exits 2, not 1.</summary>
+    public bool HasInputProblem => Diagnostics.Any(d => DiagnosticCatalog.Find(d.Code)?.IsInputProblem == true);
+}
+
+/// <summary>
+/// Load, schema, bind, semantic rules: every phase writes to one bag, and the result holds all
+/// problems at once, sorted by position. Never throws for any input.
+/// </summary>
+public static class PlanValidator
+{
+    private static readonly ImmutableArray<ISetRule> SetRules = [new DuplicateDocumentsRule(), new TopologyConsistencyRule()];
+
+    public static ValidationResult Validate(IReadOnlyList<string> paths, string displayRoot)
+    {
+        var load = SafeLoad(paths, displayRoot);
+        var result = Validate(load);
+        if (load.Documents.Count == 0 && load.Diagnostics.Count == 0)
+        {
+            var where = SourceLocation.StartOf(paths.Count > 0 ? paths[0] : ".");
+            return result with
+            {
+                Diagnostics = [.. result.Diagnostics, DiagnosticCatalog.NoDocuments.At(where, $"no YAML documents found in {string.Join(", ", paths)}")],
+            };
+        }
+
+        return result;
+    }
+
+    public static ValidationResult Validate(LoadResult load)
+    {
+        var bag = new DiagnosticBag();
+        bag.WriteAll(load.Diagnostics);
+        var model = new PlanSet([], [], []);
+        try
+        {
+            var valid = new List<PlanDocument>();
+            foreach (var document in load.Documents)
+            {
+                var problems = PlanSchema.Validate(document);
+                bag.WriteAll(problems);
+                if (problems.Count == 0)
+                {
+                    valid.Add(document);
+                }
+            }
+
+            var inputsIncomplete = valid.Count != load.Documents.Count || load.Diagnostics.Any(d => d.IsError);
+            model = PlanBinder.Bind(valid, bag);
+            foreach (var rule in SetRules)
+            {
+                rule.Check(model, bag);
+            }
+
+            IPlanRule[] planRules =
+            [
+                new PlanReferencesRule(inputsIncomplete), new SelectionRule(), new NetworkPathRule(), new VmCompatibilityRule(),
+                new ConvergenceRule(), new WindowRule(), new LimitsRule(), new SuppressRule(),
+            ];
+            foreach (var plan in model.Plans)
+            {
+                var scope = PlanScope.Create(plan, model);
+                foreach (var rule in planRules)
+                {
+                    rule.Check(scope, bag);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug must still come out as a diagnostic, never as a stack trace.
+            bag.Write(DiagnosticCatalog.InternalError.At(SourceLocation.StartOf(load.Documents.FirstOrDefault()?.File ?? "."),
+                $"internal error: {e.GetType().Name}: {e.Message}"));
+        }
+
+        var suppressed = model.Plans.SelectMany(p => p.Suppress).ToHashSet(StringComparer.Ordinal);
+        return new ValidationResult(bag.Assemble(suppressed), model, load.FileCount, load.Documents.Count);
+    }
+
+    private static LoadResult SafeLoad(IReadOnlyList<string> paths, string displayRoot)
+    {
+        try
+        {
+            return new PlanLoader(displayRoot).Load(paths);
+        }
+        catch (Exception e)
+        {
+            return new LoadResult([], [DiagnosticCatalog.InternalError.At(SourceLocation.StartOf(paths.FirstOrDefault() ?? "."),
+                $"internal error while reading: {e.GetType().Name}: {e.Message}")], 0);
+        }
+    }
+}

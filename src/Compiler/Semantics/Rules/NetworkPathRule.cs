@@ -1,0 +1,130 @@
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Model;
+
+namespace Reconcile.Compiler.Semantics.Rules;
+
+/// <summary>
+/// The path a cross-cluster move takes: a link on every hop (RC3001, S5), latency within
+/// maxLiveLatency for live moves (RC3002, S2/S28), migration CIDR and ports on both ends (RC3009,
+/// S8), one MTU end to end (RC3010, S24), encryption (RC3013, S9), decentralized migration support
+/// (RC3017), a sensible `via` (RC5005/RC5006, S28) and post-copy across regions (RC5004).
+/// </summary>
+public sealed class NetworkPathRule : IPlanRule
+{
+    public void Check(PlanScope scope, IDiagnosticWriter diagnostics)
+    {
+        if (scope.Topology is not { } topology)
+        {
+            return;
+        }
+
+        var reportedClusters = new HashSet<string>(StringComparer.Ordinal);
+        var crossRegion = false;
+        foreach (var move in scope.Plan.Moves)
+        {
+            var path = new[] { move.From, move.Via, move.To }.OfType<string>().ToList();
+            if (path.Any(c => topology.FindCluster(c) is null) || move.IsInCluster && move.Via is null)
+            {
+                continue;
+            }
+
+            if (move.Via is { } via && (via == move.From || via == move.To))
+            {
+                diagnostics.Write(DiagnosticCatalog.InvalidVia.At(move.Source.At("via"), $"move '{move.Name}' stages via {via}, which is one of its own ends"));
+                continue;
+            }
+
+            if (move.Via is { } hop && topology.FindCluster(hop)!.Region != topology.FindCluster(move.From)!.Region)
+            {
+                diagnostics.Write(DiagnosticCatalog.ViaOutsideSourceRegion.At(move.Source.At("via"),
+                    $"move '{move.Name}' stages via {hop} in region {topology.FindCluster(hop)!.Region}, not in the source region {topology.FindCluster(move.From)!.Region}"));
+            }
+
+            var mode = scope.ModeOf(move);
+            var hops = move.Hops.ToList();
+            for (var i = 0; i < hops.Count; i++)
+            {
+                var (from, to) = hops[i];
+                var source = topology.FindCluster(from)!;
+                var target = topology.FindCluster(to)!;
+                crossRegion |= source.Region != target.Region;
+                var link = topology.FindLink(from, to);
+                var field = move.Via is not null && i == 0 ? "via" : "to";
+                if (link is null)
+                {
+                    diagnostics.Write(DiagnosticCatalog.NoLink.At(move.Source.At(field),
+                        $"move '{move.Name}' needs a link from {from} to {to}, and the Topology has none"));
+                    continue;
+                }
+
+                CheckLatency(scope, move, mode, i, link, field, diagnostics);
+                if (mode == MoveMode.Cold)
+                {
+                    continue;
+                }
+
+                CheckEncryption(move, source, target, link, field, diagnostics);
+                CheckMtu(move, source, target, link, field, diagnostics);
+                foreach (var end in new[] { source, target })
+                {
+                    CheckEnd(move, end, field, reportedClusters, diagnostics);
+                }
+            }
+        }
+
+        if (crossRegion && scope.Plan.Strategy.AllowPostCopy)
+        {
+            diagnostics.Write(DiagnosticCatalog.PostCopyOverWan.At(scope.Plan.Strategy.Source.At("allowPostCopy"),
+                "allowPostCopy is on and the plan moves VMs across regions; a link failure during post-copy can crash the VM"));
+        }
+    }
+
+    private static void CheckLatency(PlanScope scope, Move move, MoveMode mode, int hop, Link link, string field, IDiagnosticWriter diagnostics)
+    {
+        // Staging (S28) is the cure: the cut-over hop of a staged move may be slow; an unstaged live move may not.
+        var staged = mode == MoveMode.Staged || move.Via is not null && hop == 1;
+        var limit = scope.Plan.Checks.MaxLiveLatency;
+        if (mode != MoveMode.Cold && !staged && link.Latency > limit)
+        {
+            diagnostics.Write(DiagnosticCatalog.LatencyTooHighForLive.At(move.Source.At(field),
+                $"move '{move.Name}' live-migrates over link {link.Id} with {Model.Quantities.FormatDuration(link.Latency)} latency, above maxLiveLatency {Model.Quantities.FormatDuration(limit)}"));
+        }
+    }
+
+    private static void CheckEncryption(Move move, Cluster source, Cluster target, Link link, string field, IDiagnosticWriter diagnostics)
+    {
+        if (!link.Encrypted && (!source.Migration.Tls || !target.Migration.Tls))
+        {
+            var plain = !source.Migration.Tls ? source.Name : target.Name;
+            diagnostics.Write(DiagnosticCatalog.UnencryptedMigration.At(move.Source.At(field),
+                $"move '{move.Name}' sends memory over link {link.Id}, which is not encrypted, and cluster {plain} has migration TLS off"));
+        }
+    }
+
+    private static void CheckMtu(Move move, Cluster source, Cluster target, Link link, string field, IDiagnosticWriter diagnostics)
+    {
+        var mtus = new List<(string Where, int Mtu)> { (source.Name, source.Migration.Mtu), ($"link {link.Id}", link.Mtu ?? Math.Min(source.Migration.Mtu, target.Migration.Mtu)), (target.Name, target.Migration.Mtu) };
+        if (mtus.Select(m => m.Mtu).Distinct().Count() > 1)
+        {
+            diagnostics.Write(DiagnosticCatalog.MtuMismatch.At(move.Source.At(field),
+                $"MTU differs along the path of move '{move.Name}': {string.Join(", ", mtus.Select(m => $"{m.Where} {m.Mtu}"))}"));
+        }
+    }
+
+    private static void CheckEnd(Move move, Cluster end, string field, HashSet<string> reported, IDiagnosticWriter diagnostics)
+    {
+        if ((end.Migration.Cidr is null || end.Migration.Ports is null) && reported.Add("net:" + end.Name))
+        {
+            var missing = end.Migration.Cidr is null ? end.Migration.Ports is null ? "migration.cidr and migration.ports" : "migration.cidr" : "migration.ports";
+            diagnostics.Write(DiagnosticCatalog.MigrationNetworkMissing.At(end.Source.At("migration"),
+                $"cluster {end.Name} has no {missing}, which move '{move.Name}' needs to open the peer's migration traffic"));
+        }
+
+        if (!end.KubeVirt.SupportsDecentralizedMigration && reported.Add("kv:" + end.Name))
+        {
+            var version = end.KubeVirt.Version is { } v ? $"v{v}" : "an undeclared version";
+            diagnostics.Write(DiagnosticCatalog.DecentralizedUnsupported.At(move.Source.At(field),
+                $"move '{move.Name}' crosses clusters, but cluster {end.Name} runs KubeVirt {version} without the DecentralizedLiveMigration feature gate"));
+        }
+    }
+}
