@@ -72,7 +72,7 @@ public static class PlanValidator
 
             IPlanRule[] planRules =
             [
-                new PlanReferencesRule(inputsIncomplete), new SelectionRule(), new NetworkPathRule(), new VmCompatibilityRule(),
+                new PlanReferencesRule(inputsIncomplete), new SelectionRule(inputsIncomplete), new NetworkPathRule(), new VmCompatibilityRule(),
                 new ConvergenceRule(), new WindowRule(), new LimitsRule(), new SuppressRule(),
             ];
             foreach (var plan in model.Plans)

@@ -18,6 +18,9 @@ public sealed class SourceMap(string file)
 
     internal void AddKey(string pointer, SourceLocation location) => keys.TryAdd(pointer, location);
 
+    /// <summary>Whether the document has a value at <paramref name="pointer"/>.</summary>
+    public bool Contains(string pointer) => values.ContainsKey(pointer);
+
     /// <summary>The location of the value at <paramref name="pointer"/>, or of its nearest ancestor that exists.</summary>
     public SourceLocation ValueAt(string pointer)
     {

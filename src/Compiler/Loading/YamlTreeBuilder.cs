@@ -22,6 +22,21 @@ internal sealed class YamlTreeBuilder
     public static void Read(TextReader text, Action<YamlTreeNode?, Mark> onDocument)
     {
         var parser = new Parser(text);
+        try
+        {
+            ReadStream(parser, onDocument);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 18 throws this instead of a YamlException for some broken flow collections;
+            // the last event it produced is the closest position we have.
+            throw new YamlTreeException("syntax", parser.Current?.Start ?? Mark.Empty,
+                "the YAML cannot be parsed after this point; is a { or [ left unclosed?");
+        }
+    }
+
+    private static void ReadStream(Parser parser, Action<YamlTreeNode?, Mark> onDocument)
+    {
         parser.Consume<StreamStart>();
         while (!parser.TryConsume<StreamEnd>(out _))
         {

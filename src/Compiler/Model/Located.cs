@@ -16,6 +16,9 @@ public sealed record Located(PlanDocument Document, string Pointer)
     /// <summary>The key of a child field (where an unknown or wrong field name was written).</summary>
     public SourceLocation KeyOf(string field) => Document.KeyAt(SourceMap.Append(Pointer, field));
 
+    /// <summary>Whether the field was written in the document (whatever its value).</summary>
+    public bool Has(string field) => Document.Map.Contains(SourceMap.Append(Pointer, field));
+
     public Located Child(string field) => new(Document, SourceMap.Append(Pointer, field));
 
     public Located Child(string field, int index) => new(Document, SourceMap.Append(SourceMap.Append(Pointer, field), index));

@@ -34,6 +34,7 @@ public static partial class PlanSchema
         }
 
         var diagnostics = new List<Diagnostic>();
+        var reportedOneOf = new HashSet<string>(StringComparer.Ordinal);
         foreach (var detail in results.Details ?? [])
         {
             if (detail.Errors is null || detail.IsValid && detail.Errors.Count == 0)
@@ -44,12 +45,26 @@ public static partial class PlanSchema
             // Errors of the branches inside oneOf are noise: the oneOf error itself says what to do.
             // A failed `if` only selects which `then` applies; it is not a problem of the document.
             var evaluationPath = detail.EvaluationPath.ToString();
-            if (evaluationPath.Contains("/oneOf/", StringComparison.Ordinal) || evaluationPath.Contains("/if", StringComparison.Ordinal))
+            if (evaluationPath.Contains("/if", StringComparison.Ordinal))
             {
                 continue;
             }
 
             var pointer = detail.InstanceLocation.ToString();
+
+            // The library reports each failed oneOf branch, not the oneOf itself; one diagnostic per oneOf says it better.
+            var oneOf = evaluationPath.IndexOf("/oneOf/", StringComparison.Ordinal);
+            if (oneOf >= 0)
+            {
+                var oneOfPath = evaluationPath[..(oneOf + "/oneOf".Length)];
+                if (reportedOneOf.Add(pointer + "|" + oneOfPath))
+                {
+                    diagnostics.Add(ToDiagnostic(document, pointer, "oneOf", "", Resolve(schemaNode, oneOfPath[..^"/oneOf".Length]), Value(document.Root, pointer)));
+                }
+
+                continue;
+            }
+
             var subschema = Resolve(schemaNode, evaluationPath);
             foreach (var (keyword, message) in detail.Errors)
             {

@@ -8,7 +8,7 @@ namespace Reconcile.Compiler.Semantics.Rules;
 /// with no VM), RC2012/RC2013 (explicit names that are unknown or on another cluster), RC2015
 /// (priority or group matching nothing) and RC5009 (canary not smaller than the fleet).
 /// </summary>
-public sealed class SelectionRule : IPlanRule
+public sealed class SelectionRule(bool inputsIncomplete) : IPlanRule
 {
     public void Check(PlanScope scope, IDiagnosticWriter diagnostics)
     {
@@ -17,7 +17,7 @@ public sealed class SelectionRule : IPlanRule
         {
             CheckNames(scope, move, diagnostics);
             var matched = scope.Vms.Where(vm => vm.Cluster == move.From && move.Select.Matches(vm)).ToList();
-            if (matched.Count == 0 && scope.Topology is not null)
+            if (matched.Count == 0 && scope.Topology is not null && !inputsIncomplete)
             {
                 diagnostics.Write(DiagnosticCatalog.MoveSelectsNothing.At(move.Source.At("select"),
                     $"move '{move.Name}' selects no VM on cluster {move.From}"));
@@ -35,6 +35,12 @@ public sealed class SelectionRule : IPlanRule
         }
 
         var moved = scope.Assignments.Select(a => a.Vm).ToList();
+        if (inputsIncomplete)
+        {
+            // VMs of documents that failed to load are missing; what selects nothing may select them.
+            return;
+        }
+
         foreach (var priority in plan.Priorities.Where(p => p.Select is not null))
         {
             if (!moved.Any(priority.Select!.Matches))
@@ -60,18 +66,18 @@ public sealed class SelectionRule : IPlanRule
         }
     }
 
-    private static void CheckNames(PlanScope scope, Move move, IDiagnosticWriter diagnostics)
+    private void CheckNames(PlanScope scope, Move move, IDiagnosticWriter diagnostics)
     {
         var names = move.Select.Names;
         for (var i = 0; i < names.Length; i++)
         {
             var vm = scope.Vms.FirstOrDefault(v => v.Id == names[i]);
             var at = move.Select.Source.At("names", i);
-            if (vm is null)
+            if (vm is null && !inputsIncomplete)
             {
                 diagnostics.Write(DiagnosticCatalog.UnknownVm.At(at, $"move '{move.Name}' names VM {names[i]}, which no inventory of the plan lists"));
             }
-            else if (vm.Cluster != move.From)
+            else if (vm is not null && vm.Cluster != move.From)
             {
                 diagnostics.Write(DiagnosticCatalog.VmNotOnSourceCluster.At(at,
                     $"VM {vm.Id} runs on cluster {vm.Cluster}, but move '{move.Name}' moves VMs from {move.From}"));

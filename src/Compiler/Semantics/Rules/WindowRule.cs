@@ -40,13 +40,22 @@ public sealed class WindowRule : IPlanRule
             }
         }
 
-        if (windows.Allow.IsEmpty || scope.Topology is null)
+        // The anchored checks need every window usable; a broken one is already reported.
+        var brokenWindow = windows.Allow.Any(a => a.TimeZone is null || WindowCalendar.TryParse(a.Cron, out _) is null) ||
+                           windows.Deny.Any(d => d.TimeZone is null || d.Cron is { } c && WindowCalendar.TryParse(c, out _) is null);
+        if (windows.Allow.IsEmpty || scope.Topology is null || brokenWindow)
         {
             return;
         }
 
         if (plan.NotBefore is not { } notBefore)
         {
+            // A notBefore that was written but is not a real date is reported as RC1020 already.
+            if (plan.Source.Child("spec").Has("notBefore"))
+            {
+                return;
+            }
+
             diagnostics.Write(DiagnosticCatalog.WindowChecksNeedAnchor.At(windows.Source.Location,
                 "without spec.notBefore, Reconcile cannot check that the deny windows leave time or that each VM fits a window"));
             return;
@@ -74,7 +83,7 @@ public sealed class WindowRule : IPlanRule
             {
                 if (checkedPairs.Add(string.Join("~", pair)))
                 {
-                    var at = windows.Deny.IsEmpty ? windows.Source.At("allow") : windows.Source.At("deny");
+                    var at = windows.Deny.IsEmpty ? windows.Source.KeyOf("allow") : windows.Source.KeyOf("deny");
                     diagnostics.Write(DiagnosticCatalog.NoAllowedTime.At(at,
                         $"no allow window for {string.Join(" and ", pair.Distinct())} is left between {notBefore:yyyy-MM-ddTHH:mm}Z+horizon {Quantities.FormatDuration(plan.Horizon)} once deny windows are cut out (move '{move.Name}')"));
                 }
