@@ -45,7 +45,10 @@ public static class PlanValidator
         return result;
     }
 
-    public static ValidationResult Validate(LoadResult load)
+    public static ValidationResult Validate(LoadResult load) => Validate(load, []);
+
+    /// <summary>Validation with extra rules; tests use it to prove that a failing rule becomes RC1099.</summary>
+    internal static ValidationResult Validate(LoadResult load, IReadOnlyList<IPlanRule> extraRules)
     {
         var bag = new DiagnosticBag();
         bag.WriteAll(load.Diagnostics);
@@ -73,7 +76,7 @@ public static class PlanValidator
             IPlanRule[] planRules =
             [
                 new PlanReferencesRule(inputsIncomplete), new SelectionRule(inputsIncomplete), new NetworkPathRule(), new VmCompatibilityRule(),
-                new ConvergenceRule(), new WindowRule(), new LimitsRule(), new SuppressRule(),
+                new ConvergenceRule(), new WindowRule(), new LimitsRule(), new SuppressRule(), .. extraRules,
             ];
             foreach (var plan in model.Plans)
             {

@@ -31,6 +31,13 @@ public sealed class ValidateCommand(IOContext io)
 
     public int Run(Arguments arguments)
     {
+        // System.CommandLine hands unknown options to a variadic argument; they are usage errors here.
+        if (arguments.Paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            io.Error.WriteLine($"reconcile: unknown option '{option}' (write ./{option} for a path that starts with '-')");
+            return ExitCodes.Usage;
+        }
+
         var result = PlanValidator.Validate(arguments.Paths, io.CurrentDirectory);
         io.Out.Write(DiagnosticRenderer.Render(result.Diagnostics, arguments.Format));
         if (arguments.Format != DiagnosticFormat.Text)

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Reconcile.Cli;
+
+namespace Reconcile.Compiler.Tests;
+
+public sealed partial class CliTests
+{
+    private static (int Exit, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = Program.Run(args, new IOContext(output, error, Repository.Root));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Clean_examples_exit_zero_with_a_summary()
+    {
+        var (exit, output, _) = Run("validate", "plans/examples");
+        Assert.Equal(0, exit);
+        Assert.Equal("0 errors, 0 warnings\n", output);
+    }
+
+    [Fact]
+    public void Errors_exit_one_in_compiler_format_with_hint_and_summary()
+    {
+        var (exit, output, _) = Run("validate", "plans/invalid/RC3002-latency-too-high-for-live.yaml");
+        Assert.Equal(1, exit);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(DiagnosticLine(), lines[0]);
+        Assert.StartsWith("plans/invalid/RC3002-latency-too-high-for-live.yaml:", lines[0]);
+        Assert.Contains(" error RC3002: ", lines[0]);
+        Assert.StartsWith("    hint: ", lines[1]);
+        Assert.Equal("1 errors, 0 warnings", lines[^1]);
+    }
+
+    [Fact]
+    public void Warnings_alone_exit_zero()
+    {
+        var (exit, output, _) = Run("validate", "plans/invalid/RC3004-volume-not-retain.yaml");
+        Assert.Equal(0, exit);
+        Assert.EndsWith("0 errors, 1 warnings\n", output);
+    }
+
+    [Fact]
+    public void Suppressed_warnings_disappear_but_errors_stay()
+    {
+        var dir = Directory.CreateTempSubdirectory("reconcile-suppress-");
+        try
+        {
+            var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC3004-volume-not-retain.yaml"));
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3004]\n"));
+            var result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
+            Assert.Empty(result.Diagnostics);
+
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3004, RC2011]\n").Replace("namespaces: [shop]", "namespaces: [nope]"));
+            result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
+            Assert.Empty(result.Diagnostics);
+
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC2005]\n").Replace("      to: dst\n", "      to: nowhere\n"));
+            result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
+            Assert.Contains(result.Diagnostics, d => d.Code == "RC2005");
+            Assert.Contains(result.Diagnostics, d => d.Code == "RC5008");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Missing_path_exits_two()
+    {
+        var (exit, output, _) = Run("validate", "does/not/exist");
+        Assert.Equal(2, exit);
+        Assert.Contains("error RC1005", output);
+    }
+
+    [Fact]
+    public void Bad_usage_exits_two_without_a_stack_trace()
+    {
+        foreach (var args in new[] { new[] { "validate" }, ["validate", "plans", "--format", "xml"], ["frobnicate"], ["validate", "plans", "--nope"] })
+        {
+            var (exit, _, error) = Run(args);
+            Assert.Equal(2, exit);
+            Assert.DoesNotContain("   at ", error);
+            Assert.Contains("reconcile: ", error);
+        }
+    }
+
+    [Fact]
+    public void Json_output_is_an_array_with_hint_and_seed()
+    {
+        var (exit, output, error) = Run("validate", "plans/invalid/RC3003-volume-not-read-write-many.yaml", "--format", "json");
+        Assert.Equal(1, exit);
+        Assert.Equal("1 errors, 0 warnings\n", error);
+        var diagnostics = JsonDocument.Parse(output).RootElement;
+        var d = Assert.Single(diagnostics.EnumerateArray());
+        Assert.Equal("RC3003", d.GetProperty("code").GetString());
+        Assert.Equal("S16", d.GetProperty("seed").GetString());
+        Assert.Equal("error", d.GetProperty("severity").GetString());
+        Assert.False(string.IsNullOrEmpty(d.GetProperty("hint").GetString()));
+        Assert.True(d.GetProperty("line").GetInt32() > 1);
+    }
+
+    [Fact]
+    public void Sarif_output_has_rules_and_results_as_code_scanning_reads_them()
+    {
+        var (_, output, _) = Run("validate", "plans/invalid/RC3002-latency-too-high-for-live.yaml", "--format", "sarif");
+        var sarif = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("2.1.0", sarif.GetProperty("version").GetString());
+        var run = Assert.Single(sarif.GetProperty("runs").EnumerateArray());
+        var rules = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray().ToList();
+        var result = Assert.Single(run.GetProperty("results").EnumerateArray());
+        var index = result.GetProperty("ruleIndex").GetInt32();
+        Assert.Equal("RC3002", rules[index].GetProperty("id").GetString());
+        Assert.Equal(result.GetProperty("ruleId").GetString(), rules[index].GetProperty("id").GetString());
+        var location = result.GetProperty("locations")[0].GetProperty("physicalLocation");
+        Assert.Equal("plans/invalid/RC3002-latency-too-high-for-live.yaml", location.GetProperty("artifactLocation").GetProperty("uri").GetString());
+        Assert.True(location.GetProperty("region").GetProperty("startLine").GetInt32() > 0);
+    }
+
+    [Fact]
+    public void Github_output_is_workflow_commands()
+    {
+        var (_, output, _) = Run("validate", "plans/invalid/RC3004-volume-not-retain.yaml", "--format", "github");
+        Assert.Matches(@"^::warning file=plans/invalid/RC3004-volume-not-retain\.yaml,line=\d+,col=\d+,title=RC3004::.+%0Ahint: .+\n$", output);
+    }
+
+    [GeneratedRegex(@"^[^:]+:\d+:\d+: (error|warning|info) RC\d{4}: .+$")]
+    private static partial Regex DiagnosticLine();
+}

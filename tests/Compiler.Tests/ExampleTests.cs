@@ -1,0 +1,45 @@
+namespace Reconcile.Compiler.Tests;
+
+public sealed class ExampleTests
+{
+    public static TheoryData<string> Examples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.EnumerateDirectories(Repository.PathOf("plans", "examples")).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(dir));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void Example_validates_clean(string example)
+    {
+        var result = PlanValidator.Validate([$"plans/examples/{example}"], Repository.Root);
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.Model.Plans);
+        Assert.NotEmpty(result.Model.Inventories.SelectMany(i => i.Vms));
+    }
+
+    [Fact]
+    public void All_examples_validate_clean_together()
+    {
+        var result = PlanValidator.Validate(["plans/examples"], Repository.Root);
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(3, result.Model.Plans.Length);
+    }
+
+    [Fact]
+    public void Every_example_file_carries_the_schema_modeline()
+    {
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples"), "*.yaml", SearchOption.AllDirectories))
+        {
+            var first = File.ReadLines(file).First();
+            Assert.Equal("# yaml-language-server: $schema=../../../schema/plan.schema.json", first);
+            var schema = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "../../../schema/plan.schema.json"));
+            Assert.True(File.Exists(schema), $"{file}: modeline points at {schema}, which does not exist");
+        }
+    }
+}
