@@ -131,3 +131,22 @@ public sealed partial class CliTests
     [GeneratedRegex(@"^[^:]+:\d+:\d+: (error|warning|info) RC\d{4}: .+$")]
     private static partial Regex DiagnosticLine();
 }
+
+/// <summary>The output README shows is the output users get.</summary>
+public sealed partial class ReadmeTests
+{
+    [Fact]
+    public void Readme_example_output_is_current()
+    {
+        var readme = File.ReadAllText(Repository.PathOf("README.md"));
+        var block = ReadmeExample().Match(readme);
+        Assert.True(block.Success, "README has no `$ dotnet run --project src/Cli -- validate` example");
+        var output = new StringWriter();
+        var args = block.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Reconcile.Cli.Program.Run(args, new Reconcile.Cli.IOContext(output, new StringWriter(), Repository.Root));
+        Assert.Equal(block.Groups[2].Value.Replace("\r\n", "\n"), output.ToString());
+    }
+
+    [GeneratedRegex(@"```text\n\$ dotnet run --project src/Cli -- (validate [^\n]+)\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex ReadmeExample();
+}
