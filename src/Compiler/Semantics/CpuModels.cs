@@ -9,12 +9,13 @@ public sealed record CpuGeneration(string Vendor, int Generation);
 /// </summary>
 public static class CpuModels
 {
-    private static readonly Dictionary<string, CpuGeneration> Known = Build();
+    // Longest names first, so "Skylake-Server" wins over a shorter prefix.
+    private static readonly KeyValuePair<string, CpuGeneration>[] Known = [.. Build().OrderByDescending(k => k.Key.Length).ThenBy(k => k.Key, StringComparer.Ordinal)];
 
     public static CpuGeneration? Lookup(string model)
     {
         // Variants such as Cascadelake-Server-noTSX or Skylake-Server-IBRS share their base generation.
-        foreach (var (name, generation) in Known.OrderByDescending(k => k.Key.Length))
+        foreach (var (name, generation) in Known)
         {
             if (model.Equals(name, StringComparison.OrdinalIgnoreCase) || model.StartsWith(name + "-", StringComparison.OrdinalIgnoreCase))
             {

@@ -11,9 +11,16 @@ public sealed record PlanScope(
     ImmutableArray<Vm> Vms,
     ImmutableArray<(Vm Vm, Move Move)> Assignments)
 {
+    // Records compare by value, which is deep and slow for VMs; identity is what these lookups mean.
+    private readonly Dictionary<Vm, Move> owners = Assignments.ToDictionary(a => a.Vm, a => a.Move, new IdentityComparer<Vm>());
+    private readonly ILookup<Move, Vm> byMove = Assignments.ToLookup(a => a.Move, a => a.Vm, new IdentityComparer<Move>());
+
     public Cluster? Cluster(string name) => Topology?.FindCluster(name);
 
-    public IEnumerable<Vm> VmsOf(Move move) => Assignments.Where(a => a.Move == move).Select(a => a.Vm);
+    public IEnumerable<Vm> VmsOf(Move move) => byMove[move];
+
+    /// <summary>The move that takes <paramref name="vm"/>, or null when no move selects it.</summary>
+    public Move? OwnerOf(Vm vm) => owners.GetValueOrDefault(vm);
 
     public MoveMode ModeOf(Move move) => move.Mode ?? Plan.Strategy.Mode;
 
@@ -39,4 +46,13 @@ public sealed record PlanScope(
 
         return new PlanScope(plan, topology, inventories, vms, assignments.ToImmutable());
     }
+}
+
+/// <summary>Compares records by identity, not by value.</summary>
+internal sealed class IdentityComparer<T> : IEqualityComparer<T>
+    where T : class
+{
+    public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
+
+    public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
 }

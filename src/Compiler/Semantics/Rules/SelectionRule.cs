@@ -25,8 +25,8 @@ public sealed class SelectionRule(bool inputsIncomplete) : IPlanRule
 
             foreach (var vm in matched)
             {
-                var owner = scope.Assignments.First(a => a.Vm == vm).Move;
-                if (owner != move)
+                var owner = scope.OwnerOf(vm)!;
+                if (!ReferenceEquals(owner, move))
                 {
                     diagnostics.Write(DiagnosticCatalog.VmInTwoMoves.At(move.Source.At("select"),
                         $"VM {vm.Id} is selected by move '{owner.Name}' and again by move '{move.Name}'"));
