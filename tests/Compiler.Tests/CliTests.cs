@@ -38,7 +38,7 @@ public sealed partial class CliTests
     [Fact]
     public void Warnings_alone_exit_zero()
     {
-        var (exit, output, _) = Run("validate", "plans/invalid/RC3004-volume-not-retain.yaml");
+        var (exit, output, _) = Run("validate", "plans/invalid/RC3013-unencrypted-migration.yaml");
         Assert.Equal(0, exit);
         Assert.EndsWith("0 errors, 1 warnings\n", output);
     }
@@ -49,16 +49,16 @@ public sealed partial class CliTests
         var dir = Directory.CreateTempSubdirectory("reconcile-suppress-");
         try
         {
-            var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC3004-volume-not-retain.yaml"));
-            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3004]\n"));
+            var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC3013-unencrypted-migration.yaml"));
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3013]\n"));
             var result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
             Assert.Empty(result.Diagnostics);
 
-            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3004, RC2011]\n").Replace("namespaces: [shop]", "namespaces: [nope]"));
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC3013, RC2011]\n").Replace("namespaces: [shop]", "namespaces: [nope]"));
             result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
             Assert.Empty(result.Diagnostics);
 
-            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC2005]\n").Replace("      to: dst\n", "      to: nowhere\n"));
+            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text.Replace("    canary: 1\n", "    canary: 1\n  suppress: [RC2005]\n").Replace("      to: dst", "      to: nowhere"));
             result = PlanValidator.Validate(["plan.yaml"], dir.FullName);
             Assert.Contains(result.Diagnostics, d => d.Code == "RC2005");
             Assert.Contains(result.Diagnostics, d => d.Code == "RC5008");
@@ -124,8 +124,8 @@ public sealed partial class CliTests
     [Fact]
     public void Github_output_is_workflow_commands()
     {
-        var (_, output, _) = Run("validate", "plans/invalid/RC3004-volume-not-retain.yaml", "--format", "github");
-        Assert.Matches(@"^::warning file=plans/invalid/RC3004-volume-not-retain\.yaml,line=\d+,col=\d+,title=RC3004::.+%0Ahint: .+\n$", output);
+        var (_, output, _) = Run("validate", "plans/invalid/RC3013-unencrypted-migration.yaml", "--format", "github");
+        Assert.Matches(@"^::warning file=plans/invalid/RC3013-unencrypted-migration\.yaml,line=\d+,col=\d+,title=RC3013::.+%0Ahint: .+\n$", output);
     }
 
     [GeneratedRegex(@"^[^:]+:\d+:\d+: (error|warning|info) RC\d{4}: .+$")]

@@ -84,8 +84,8 @@ public static class DiagnosticCatalog
         "Stage the move (S28): add `via: <cluster in the source region>` or set `mode: Staged`, or raise checks.maxLiveLatency if you measured that it works.");
     public static readonly DiagnosticDescriptor VolumeNotShared = new("RC3003", "volume-not-read-write-many", E, "S16",
         "Live migration needs ReadWriteMany volumes; convert the PVC (storage class with RWX) or set checks.requireReadWriteMany: false and accept block migration.");
-    public static readonly DiagnosticDescriptor VolumeNotRetain = new("RC3004", "volume-not-retain", W, "S16",
-        "Use reclaimPolicy: Retain so a failed or rolled-back move cannot delete the data.");
+    public static readonly DiagnosticDescriptor VolumeNotRetain = new("RC3004", "volume-not-retain", E, "S16",
+        "Use reclaimPolicy: Retain so a failed or rolled-back move cannot delete the data, or set checks.requireRetain: false to accept the risk.");
     public static readonly DiagnosticDescriptor CpuIncompatible = new("RC3005", "cpu-incompatible", E, "S11",
         "Pick a target with CPUs of the same vendor, not older and at most checks.maxCpuGenerationGap generations newer, or set an explicit cpu.model both sides support.");
     public static readonly DiagnosticDescriptor HostPassthroughMismatch = new("RC3006", "host-passthrough-mismatch", E, "S23",
@@ -96,7 +96,7 @@ public static class DiagnosticCatalog
         "VMs with host devices (GPU, SR-IOV) cannot live-migrate; detach them or use `mode: Cold` for this move.");
     public static readonly DiagnosticDescriptor MigrationNetworkMissing = new("RC3009", "migration-network-missing", E, "S8",
         "Set migration.cidr and migration.ports (e.g. 49152-49215) on both clusters so the NetworkPolicy can admit the peer.");
-    public static readonly DiagnosticDescriptor MtuMismatch = new("RC3010", "mtu-mismatch", W, "S24",
+    public static readonly DiagnosticDescriptor MtuMismatch = new("RC3010", "mtu-mismatch", E, "S24",
         "Use the same MTU (e.g. 9000 end to end) on every hop, or lower the larger ones to the path's smallest.");
     public static readonly DiagnosticDescriptor CpuManagerNotStatic = new("RC3011", "cpu-manager-not-static", E, "S12",
         "Set kubelet cpuManagerPolicy: static on the target cluster, or drop cpu.dedicated from the VM.");
