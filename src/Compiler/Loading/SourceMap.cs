@@ -51,5 +51,9 @@ public sealed class SourceMap(string file)
     public static string Append(string pointer, string token) =>
         pointer + "/" + token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
+    /// <summary>The RFC 6901 reference tokens of a pointer, unescaped ("/a~1b/0" gives "a/b", "0").</summary>
+    public static IEnumerable<string> Tokens(string pointer) =>
+        pointer.Split('/').Skip(1).Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal));
+
     public static string Append(string pointer, int index) => pointer + "/" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -9,52 +9,54 @@ namespace Reconcile.Compiler.Model;
 /// </summary>
 public static partial class Quantities
 {
-    /// <summary>Kubernetes quantity ("32Gi", "500M", "1024") to bytes; a trailing "/s" is accepted for rates.</summary>
-    public static long? Bytes(string text)
+    private static readonly Dictionary<string, decimal> ByteMultipliers = new(StringComparer.Ordinal)
     {
-        var match = ByteQuantity().Match(text);
-        if (!match.Success || !decimal.TryParse(match.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-        {
-            return null;
-        }
+        [""] = 1m,
+        ["k"] = 1e3m,
+        ["M"] = 1e6m,
+        ["G"] = 1e9m,
+        ["T"] = 1e12m,
+        ["P"] = 1e15m,
+        ["E"] = 1e18m,
+        ["Ki"] = 1024m,
+        ["Mi"] = 1024m * 1024,
+        ["Gi"] = 1024m * 1024 * 1024,
+        ["Ti"] = 1024m * 1024 * 1024 * 1024,
+        ["Pi"] = 1024m * 1024 * 1024 * 1024 * 1024,
+        ["Ei"] = 1024m * 1024 * 1024 * 1024 * 1024 * 1024,
+    };
 
-        decimal multiplier = match.Groups[2].Value switch
-        {
-            "" => 1m,
-            "k" => 1e3m,
-            "M" => 1e6m,
-            "G" => 1e9m,
-            "T" => 1e12m,
-            "P" => 1e15m,
-            "E" => 1e18m,
-            "Ki" => 1024m,
-            "Mi" => 1024m * 1024,
-            "Gi" => 1024m * 1024 * 1024,
-            "Ti" => 1024m * 1024 * 1024 * 1024,
-            "Pi" => 1024m * 1024 * 1024 * 1024 * 1024,
-            _ => 1024m * 1024 * 1024 * 1024 * 1024 * 1024,
-        };
-        return ToLong(number, multiplier);
-    }
+    private static readonly Dictionary<string, decimal> BitMultipliers = new(StringComparer.Ordinal)
+    {
+        ["bps"] = 1m,
+        ["Kbps"] = 1e3m,
+        ["Mbps"] = 1e6m,
+        ["Gbps"] = 1e9m,
+        ["Tbps"] = 1e12m,
+    };
+
+    /// <summary>Kubernetes quantity ("32Gi", "500M", "1024") to bytes; a trailing "/s" is accepted for rates.</summary>
+    public static long? Bytes(string text) => Scaled(ByteQuantity().Match(text), ByteMultipliers);
 
     /// <summary>"10Gbps" to bits per second (decimal units, as network speeds are quoted).</summary>
-    public static long? BitsPerSecond(string text)
+    public static long? BitsPerSecond(string text) => Scaled(Bandwidth().Match(text), BitMultipliers);
+
+    private static long? Scaled(Match match, Dictionary<string, decimal> multipliers)
     {
-        var match = Bandwidth().Match(text);
         if (!match.Success || !decimal.TryParse(match.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
         {
             return null;
         }
 
-        decimal multiplier = match.Groups[2].Value switch
+        try
         {
-            "bps" => 1m,
-            "Kbps" => 1e3m,
-            "Mbps" => 1e6m,
-            "Gbps" => 1e9m,
-            _ => 1e12m,
-        };
-        return ToLong(number, multiplier);
+            var value = number * multipliers[match.Groups[2].Value];
+            return value > long.MaxValue ? null : (long)Math.Round(value);
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
     }
 
     /// <summary>"1h30m", "150s", "170ms", "2d" to a TimeSpan.</summary>
@@ -85,19 +87,6 @@ public static partial class Quantities
         }
 
         return TimeSpan.FromMilliseconds((double)milliseconds);
-    }
-
-    private static long? ToLong(decimal number, decimal multiplier)
-    {
-        try
-        {
-            var value = number * multiplier;
-            return value > long.MaxValue ? null : (long)Math.Round(value);
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
     }
 
     public static string FormatBytes(long bytes)

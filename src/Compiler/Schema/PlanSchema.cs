@@ -126,9 +126,8 @@ public static partial class PlanSchema
         }
 
         var builder = new System.Text.StringBuilder();
-        foreach (var raw in pointer[1..].Split('/'))
+        foreach (var token in SourceMap.Tokens(pointer))
         {
-            var token = raw.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
             if (token.Length > 0 && token.All(char.IsAsciiDigit))
             {
                 builder.Append('[').Append(token).Append(']');
@@ -147,15 +146,13 @@ public static partial class PlanSchema
         return builder.ToString();
     }
 
-    private static string LastToken(string pointer) =>
-        pointer[(pointer.LastIndexOf('/') + 1)..].Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+    private static string LastToken(string pointer) => SourceMap.Tokens(pointer).LastOrDefault() ?? "";
 
     private static JsonNode? Value(JsonNode? root, string pointer)
     {
         var node = root;
-        foreach (var raw in pointer.Split('/').Skip(1))
+        foreach (var token in SourceMap.Tokens(pointer))
         {
-            var token = raw.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
             node = node switch
             {
                 JsonObject o => o[token],
@@ -212,9 +209,8 @@ public static partial class PlanSchema
     {
         var node = schema;
         var previous = "";
-        foreach (var raw in evaluationPath.Split('/').Skip(1))
+        foreach (var token in SourceMap.Tokens(evaluationPath))
         {
-            var token = raw.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
             if (token == "$ref" && node?["$ref"] is JsonValue reference && reference.GetValue<string>() is var target && target.StartsWith("#/", StringComparison.Ordinal))
             {
                 node = schema;
