@@ -76,7 +76,7 @@ public static class PlanValidator
             IPlanRule[] planRules =
             [
                 new PlanReferencesRule(inputsIncomplete), new SelectionRule(inputsIncomplete), new NetworkPathRule(), new VmCompatibilityRule(),
-                new ConvergenceRule(), new WindowRule(), new LimitsRule(), new SuppressRule(), .. extraRules,
+                new ConvergenceRule(), new TimeoutRule(), new WindowRule(), new LimitsRule(), new SuppressRule(), .. extraRules,
             ];
             foreach (var plan in model.Plans)
             {

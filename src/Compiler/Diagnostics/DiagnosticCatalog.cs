@@ -151,6 +151,11 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor CanaryExceedsFleet = new("RC5009", "canary-exceeds-fleet", W, null,
         "Lower strategy.canary below the number of VMs the plan moves, or the canary stage is the whole campaign.");
 
+    public static readonly DiagnosticDescriptor CompletionTimeout = new("RC5010", "completion-timeout-exceeded", E, "S23",
+        "KubeVirt would abort the migration at completionTimeoutPerGiB × size; raise completionTimeoutPerGiB or the bandwidth, or allow post-copy or workload disruption.");
+    public static readonly DiagnosticDescriptor ProgressTimeout = new("RC5011", "progress-timeout-exceeded", E, "S23",
+        "Pre-copy makes no progress for longer than progressTimeout before auto-converge takes hold; raise progressTimeout, raise the bandwidth, or allow post-copy.");
+
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
         typeof(DiagnosticCatalog).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -1,44 +1,124 @@
 namespace Reconcile.Compiler.Planning;
 
-/// <summary>What the pre-copy model predicts for one migration.</summary>
-/// <param name="Rounds">Pre-copy rounds before stop-and-copy.</param>
-/// <param name="BytesSent">Memory bytes sent in all rounds, including the final stop-and-copy.</param>
+/// <summary>What one migration is: the memory to copy, how fast the guest dirties it, and what may help.</summary>
+/// <param name="ExtraBytes">Disk bytes copied by the same migration (block migration), sent before memory.</param>
+/// <param name="LatencySeconds">Round-trip time of the path; post-copy's pause is one round trip.</param>
+public sealed record MigrationInputs(
+    double MemoryBytes,
+    double DirtyBytesPerSecond,
+    double BytesPerSecond,
+    double MaxDowntimeSeconds,
+    bool AutoConverge = false,
+    bool PostCopy = false,
+    double ExtraBytes = 0,
+    double LatencySeconds = 0);
+
+/// <summary>One pre-copy round: the bytes it sent, how long that took, and the dirty rate during it.</summary>
+public sealed record CopyRound(int Index, double Bytes, double Seconds, double DirtyBytesPerSecond);
+
+public enum CopyMode
+{
+    PreCopy,
+    AutoConverge,
+    PostCopy,
+}
+
+/// <summary>What the model predicts for one migration.</summary>
+/// <param name="Rounds">Pre-copy rounds before stop-and-copy (or before the post-copy switch).</param>
+/// <param name="BytesSent">All bytes sent: disks, every round, and the final stop-and-copy.</param>
 /// <param name="Seconds">Transfer time at the given bandwidth.</param>
-/// <param name="DowntimeSeconds">Time of the final stop-and-copy.</param>
-/// <param name="Converges">Whether the last round fits the downtime target.</param>
-public sealed record PreCopyPrediction(int Rounds, double BytesSent, double Seconds, double DowntimeSeconds, bool Converges);
+/// <param name="DowntimeSeconds">The guest's pause: the stop-and-copy, or one round trip for post-copy.</param>
+/// <param name="Converges">Whether the migration finishes (the last round fits the downtime target).</param>
+/// <param name="StallSeconds">The longest run of rounds that did not shrink what remains (KubeVirt's progressTimeout watches this).</param>
+/// <param name="Throttle">The deepest CPU throttle auto-converge reached (0 to 0.99).</param>
+public sealed record MigrationPrediction(
+    IReadOnlyList<CopyRound> RoundList,
+    int Rounds,
+    double BytesSent,
+    double Seconds,
+    double DowntimeSeconds,
+    bool Converges,
+    CopyMode Mode,
+    double StallSeconds,
+    double Throttle);
 
 /// <summary>
-/// The geometric pre-copy model (Clark et al., NSDI 2005; closed form as in Liu et al., HPDC 2011):
-/// round 0 sends all memory M; round i re-sends what was dirtied during round i-1, D·T(i-1);
-/// QEMU stops and copies once the remaining data fits bandwidth × downtime-limit
-/// (migration.c threshold_size). Seed S4. docs/model.md carries the equations.
+/// The pre-copy model (Clark et al., NSDI 2005; closed form as in Liu et al., HPDC 2011), run round
+/// by round: round 0 sends all memory M; round i re-sends what was dirtied during round i-1; QEMU
+/// stops and copies once the remainder fits bandwidth × downtime-limit (migration.c threshold_size).
+/// Auto-converge follows QEMU's defaults (options.c: trigger 50%, initial throttle 20%, step 10%,
+/// max 99%, after two high-dirty syncs); post-copy switches after the first round. Seed S4.
+/// docs/model.md carries the equations and sources.
 /// </summary>
 public static class PreCopyModel
 {
     public const int MaxRounds = 30;
+    public const int MaxRoundsWithAutoConverge = 100;
+    public const double ThrottleTrigger = 0.5;
+    public const double ThrottleInitial = 0.20;
+    public const double ThrottleIncrement = 0.10;
+    public const double ThrottleMax = 0.99;
 
-    public static PreCopyPrediction Predict(double memoryBytes, double dirtyBytesPerSecond, double bytesPerSecond, double maxDowntimeSeconds, int maxRounds = MaxRounds)
+    /// <summary>Plain pre-copy: no auto-converge, no post-copy, memory only.</summary>
+    public static MigrationPrediction Predict(double memoryBytes, double dirtyBytesPerSecond, double bytesPerSecond, double maxDowntimeSeconds, int maxRounds = MaxRounds) =>
+        Simulate(new MigrationInputs(memoryBytes, dirtyBytesPerSecond, bytesPerSecond, maxDowntimeSeconds), maxRounds);
+
+    public static MigrationPrediction Simulate(MigrationInputs inputs, int? roundLimit = null)
     {
-        if (bytesPerSecond <= 0)
+        var bandwidth = inputs.BytesPerSecond;
+        var memory = inputs.MemoryBytes;
+        if (bandwidth <= 0)
         {
-            return new PreCopyPrediction(0, memoryBytes, double.PositiveInfinity, double.PositiveInfinity, false);
+            return new MigrationPrediction([], 0, memory + inputs.ExtraBytes, double.PositiveInfinity, double.PositiveInfinity, false, CopyMode.PreCopy, double.PositiveInfinity, 0);
         }
 
-        var threshold = bytesPerSecond * maxDowntimeSeconds;
-        double sent = 0;
-        var pending = memoryBytes;
-        var round = 0;
-        while (round == 0 || (pending > threshold && round < maxRounds))
+        var maxRounds = roundLimit ?? (inputs.AutoConverge ? MaxRoundsWithAutoConverge : MaxRounds);
+        var threshold = bandwidth * inputs.MaxDowntimeSeconds;
+        var rounds = new List<CopyRound>();
+        var sent = inputs.ExtraBytes;
+        var seconds = inputs.ExtraBytes / bandwidth;
+        var dirtyRate = inputs.DirtyBytesPerSecond;
+        var pending = memory;
+        double throttle = 0, stall = 0, longestStall = 0;
+        var highDirtySyncs = 0;
+        var mode = CopyMode.PreCopy;
+        for (var round = 0; ; round++)
         {
+            if (round >= 1 && (pending <= threshold || round >= maxRounds))
+            {
+                break;
+            }
+
+            if (inputs.PostCopy && round == 1)
+            {
+                // Post-copy: the guest resumes on the target and each page still dirty is fetched once.
+                sent += pending;
+                seconds += pending / bandwidth;
+                return new MigrationPrediction(rounds, rounds.Count, sent, seconds, inputs.LatencySeconds, true, CopyMode.PostCopy, longestStall, throttle);
+            }
+
+            var roundSeconds = pending / bandwidth;
+            rounds.Add(new CopyRound(round, pending, roundSeconds, dirtyRate));
             sent += pending;
-            // What the guest dirties while this round is on the wire, never more than all of memory.
-            pending = Math.Min(memoryBytes, dirtyBytesPerSecond * (pending / bytesPerSecond));
-            round++;
+            seconds += roundSeconds;
+            var dirtied = Math.Min(memory, dirtyRate * roundSeconds);
+            stall = dirtied >= pending ? stall + roundSeconds : 0;
+            longestStall = Math.Max(longestStall, stall);
+            if (inputs.AutoConverge && dirtied > ThrottleTrigger * pending && ++highDirtySyncs >= 2)
+            {
+                throttle = throttle == 0 ? ThrottleInitial : Math.Min(ThrottleMax, throttle + ThrottleIncrement);
+                dirtyRate = inputs.DirtyBytesPerSecond * (1 - throttle);
+                highDirtySyncs = 0;
+                mode = CopyMode.AutoConverge;
+            }
+
+            pending = dirtied;
         }
 
+        // Stop-and-copy: the guest pauses while the remainder crosses.
         sent += pending;
-        return new PreCopyPrediction(round, sent, sent / bytesPerSecond, pending / bytesPerSecond, pending <= threshold);
+        seconds += pending / bandwidth;
+        return new MigrationPrediction(rounds, rounds.Count, sent, seconds, pending / bandwidth, pending <= threshold, mode, longestStall, throttle);
     }
 
     /// <summary>
@@ -48,16 +128,13 @@ public static class PreCopyModel
     public static double DirtyRatio(double dirtyBytesPerSecond, double bytesPerSecond) =>
         bytesPerSecond <= 0 ? double.PositiveInfinity : dirtyBytesPerSecond / bytesPerSecond;
 
-    /// <summary>
-    /// The dirty rate QEMU's auto-converge settles on: throttle steps of 20% then +10% up to 99%
-    /// (options.c defaults) until the rate is at most half the bandwidth (throttle-trigger-threshold 50%).
-    /// </summary>
+    /// <summary>The dirty rate auto-converge settles on: throttle steps until the rate is at most half the bandwidth.</summary>
     public static double ThrottledDirtyRate(double dirtyBytesPerSecond, double bytesPerSecond)
     {
         var throttle = 0.0;
-        while (dirtyBytesPerSecond * (1 - throttle) > 0.5 * bytesPerSecond && throttle < 0.99)
+        while (dirtyBytesPerSecond * (1 - throttle) > ThrottleTrigger * bytesPerSecond && throttle < ThrottleMax)
         {
-            throttle = throttle == 0 ? 0.20 : Math.Min(0.99, throttle + 0.10);
+            throttle = throttle == 0 ? ThrottleInitial : Math.Min(ThrottleMax, throttle + ThrottleIncrement);
         }
 
         return dirtyBytesPerSecond * (1 - throttle);

@@ -113,8 +113,8 @@ public sealed class WindowRule : IPlanRule
         var longest = occurrences.MaxBy(o => o.Length)!;
         foreach (var vm in scope.VmsOf(move))
         {
-            var estimate = MigrationEstimator.Estimate(scope, vm, move);
-            if (double.IsFinite(estimate.Seconds) && estimate.Seconds > longest.Length.TotalSeconds)
+            var estimate = MigrationEstimator.Cutover(scope, vm, move);
+            if (estimate.Converges && double.IsFinite(estimate.Seconds) && estimate.Seconds > longest.Length.TotalSeconds)
             {
                 diagnostics.Write(DiagnosticCatalog.VmExceedsWindow.At(vm.Source.At("memory"),
                     $"VM {vm.Id} (move '{move.Name}') is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(estimate.Seconds))}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)})"));

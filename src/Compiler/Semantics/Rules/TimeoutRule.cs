@@ -1,0 +1,58 @@
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Planning;
+
+namespace Reconcile.Compiler.Semantics.Rules;
+
+/// <summary>
+/// KubeVirt's two migration timeouts (S23), checked on the bandwidth a migration has to itself:
+/// RC5010 when the predicted time exceeds completionTimeoutPerGiB × (memory + disks) and nothing
+/// lets KubeVirt finish it another way; RC5011 when pre-copy stalls longer than progressTimeout.
+/// The planner repeats the check with the bandwidth each migration is planned to get.
+/// </summary>
+public sealed class TimeoutRule : IPlanRule
+{
+    public void Check(PlanScope scope, IDiagnosticWriter diagnostics)
+    {
+        foreach (var (vm, move) in scope.Assignments)
+        {
+            var (from, to) = MigrationEstimator.CutoverHop(move);
+            if (scope.ModeOf(move) == MoveMode.Cold || scope.Cluster(from) is null || scope.Cluster(to) is null ||
+                from != to && scope.Topology!.FindLink(from, to) is null)
+            {
+                continue;
+            }
+
+            var bandwidth = MigrationEstimator.HopBytesPerSecond(scope, from, to);
+            var disk = scope.ModeOf(move) == MoveMode.Live && move.Via is null ? MigrationEstimator.DiskBytes(scope, vm, from, to) : 0;
+            var prediction = MigrationEstimator.Migration(scope, vm, from, to, bandwidth, disk);
+            foreach (var diagnostic in Check(scope, vm, move, prediction, disk, bandwidth))
+            {
+                diagnostics.Write(diagnostic);
+            }
+        }
+    }
+
+    /// <summary>The timeout diagnostics for one predicted migration (shared with the scheduler).</summary>
+    public static IEnumerable<Diagnostic> Check(PlanScope scope, Vm vm, Move move, MigrationPrediction prediction, double diskBytes, double bytesPerSecond)
+    {
+        var strategy = scope.Plan.Strategy;
+        if (!prediction.Converges)
+        {
+            yield break; // RC5002 covers it
+        }
+
+        var deadline = MigrationEstimator.CompletionDeadlineSeconds(scope, vm, diskBytes);
+        if (prediction.Seconds > deadline && !strategy.AllowPostCopy && !strategy.AllowWorkloadDisruption)
+        {
+            yield return DiagnosticCatalog.CompletionTimeout.At(vm.Source.At("memory"),
+                $"VM {vm.Id} (move '{move.Name}') is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(prediction.Seconds))} at {Quantities.FormatBytes((long)bytesPerSecond)}/s; KubeVirt aborts it after {Quantities.FormatDuration(TimeSpan.FromSeconds(deadline))} (completionTimeoutPerGiB {Quantities.FormatDuration(strategy.CompletionTimeoutPerGiB)})");
+        }
+
+        if (prediction.StallSeconds > strategy.ProgressTimeout.TotalSeconds && !strategy.AllowPostCopy)
+        {
+            yield return DiagnosticCatalog.ProgressTimeout.At(vm.Source.At("dirtyRate"),
+                $"VM {vm.Id} (move '{move.Name}') makes no pre-copy progress for {Quantities.FormatDuration(TimeSpan.FromSeconds(prediction.StallSeconds))}, longer than progressTimeout {Quantities.FormatDuration(strategy.ProgressTimeout)}");
+        }
+    }
+}
