@@ -7,14 +7,16 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, IOContext.Console());
 
-    /// <summary>Runs the CLI in-process; the tests call this with their own writers.</summary>
-    public static int Run(string[] args, IOContext io)
+    /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>
+    public static int Run(string[] args, IOContext io, Func<DateTime>? clock = null)
     {
+        clock ??= () => DateTime.UtcNow;
         try
         {
             var root = new RootCommand("Reconcile: plans, checks and carries out KubeVirt live-migration campaigns between clusters.")
             {
                 ValidateCommand.CreateCommand(io),
+                PlanCommand.CreateCommand(io, clock),
             };
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)

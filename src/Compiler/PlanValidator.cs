@@ -11,6 +11,9 @@ namespace Reconcile.Compiler;
 /// <summary>The outcome of validation: every diagnostic, and the bound model when there is one.</summary>
 public sealed record ValidationResult(IReadOnlyList<Diagnostic> Diagnostics, PlanSet Model, int FileCount, int DocumentCount)
 {
+    /// <summary>"sha256:…" of every document read (file, position and content), for the graph's source.digest.</summary>
+    public string Digest { get; init; } = "";
+
     public int ErrorCount => Diagnostics.Count(d => d.Severity == Severity.Error);
 
     public int WarningCount => Diagnostics.Count(d => d.Severity == Severity.Warning);
@@ -95,7 +98,18 @@ public static class PlanValidator
         }
 
         var suppressed = model.Plans.SelectMany(p => p.Suppress).ToHashSet(StringComparer.Ordinal);
-        return new ValidationResult(bag.Assemble(suppressed), model, load.FileCount, load.Documents.Count);
+        return new ValidationResult(bag.Assemble(suppressed), model, load.FileCount, load.Documents.Count) { Digest = DigestOf(load.Documents) };
+    }
+
+    private static string DigestOf(IEnumerable<PlanDocument> documents)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var document in documents.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Index))
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{document.File}\n{document.Index}\n{document.Root?.ToJsonString()}\n"));
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static LoadResult SafeLoad(IReadOnlyList<string> paths, string displayRoot)

@@ -128,6 +128,8 @@ public static class DiagnosticCatalog
         "Lengthen a window, raise bandwidthPerMigration, stage the move (replicate disks ahead) or enable auto-converge.");
     public static readonly DiagnosticDescriptor NoWindowForMove = new("RC4007", "no-window-for-move", E, "S30",
         "No allow window applies to both clusters of this move; add one whose `clusters` include both, or leave `clusters` out.");
+    public static readonly DiagnosticDescriptor NotSchedulable = new("RC4009", "not-schedulable", E, "S30",
+        "Lengthen or add windows, raise spec.horizon, or raise the bandwidth so the step fits; VMs that wait for it cannot start either.");
     public static readonly DiagnosticDescriptor WindowChecksNeedAnchor = new("RC4008", "window-checks-need-anchor", I, "S30",
         "Set spec.notBefore so the windows can be checked against the real calendar.");
 

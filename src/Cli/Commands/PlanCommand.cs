@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using Reconcile.Compiler;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Formatting;
+using Reconcile.Compiler.Planning;
+
+namespace Reconcile.Cli.Commands;
+
+/// <summary>`reconcile plan PATH... [--now T] [--out DIR] [--format text|json]`: validate, then schedule.</summary>
+public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
+{
+    public sealed record Arguments(IReadOnlyList<string> Paths, string? Now, string? Out, string Format);
+
+    public static Command CreateCommand(IOContext io, Func<DateTime> clock)
+    {
+        var paths = new Argument<string[]>("path") { Description = "Plan files or directories.", Arity = ArgumentArity.OneOrMore };
+        var now = new Option<string>("--now") { Description = "Plan as if it were this UTC time (RFC 3339); default: the current minute." };
+        var output = new Option<string>("--out", "-o") { Description = "Write graph.json, graph.dot and graph.mmd to this directory (replaced as a whole)." };
+        var format = new Option<string>("--format", "-f") { Description = "text: the summary; json: graph.json on stdout.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("plan", "Validate the plan, then compute its staged execution graph and predicted timeline.") { paths, now, output, format };
+        command.SetAction(parse => new PlanCommand(io, clock).Run(new Arguments(parse.GetValue(paths) ?? [], parse.GetValue(now), parse.GetValue(output), parse.GetValue(format) ?? "text")));
+        return command;
+    }
+
+    public int Run(Arguments arguments)
+    {
+        if (arguments.Paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            io.Error.WriteLine($"reconcile: unknown option '{option}'");
+            return ExitCodes.Usage;
+        }
+
+        DateTime now;
+        if (arguments.Now is null)
+        {
+            var current = clock();
+            now = new DateTime(current.Year, current.Month, current.Day, current.Hour, current.Minute, 0, DateTimeKind.Utc);
+        }
+        else if (DateTimeOffset.TryParse(arguments.Now, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            now = parsed.UtcDateTime;
+        }
+        else
+        {
+            io.Error.WriteLine($"reconcile: --now '{arguments.Now}' is not an RFC 3339 time such as 2026-12-05T00:00:00Z");
+            return ExitCodes.Usage;
+        }
+
+        var validation = PlanValidator.Validate(arguments.Paths, io.CurrentDirectory);
+        var diagnostics = new List<Diagnostic>(validation.Diagnostics);
+        var graphs = new List<ExecutionGraph>();
+        if (!validation.HasErrors)
+        {
+            if (validation.Model.Plans.IsEmpty)
+            {
+                io.Error.WriteLine("reconcile: the paths hold no MigrationPlan to plan");
+                return ExitCodes.Usage;
+            }
+
+            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
+                diagnostics.AddRange(result.Diagnostics.Where(d => !validation.Diagnostics.Contains(d)));
+                if (result.Graph is { } graph)
+                {
+                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
+                }
+            }
+        }
+
+        var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
+        if (validation.HasInputProblem || sorted.Any(d => d.IsError))
+        {
+            io.Out.Write(DiagnosticRenderer.Text(sorted));
+            return validation.HasInputProblem ? ExitCodes.Usage : ExitCodes.Errors;
+        }
+
+        if (arguments.Out is { } directory)
+        {
+            var files = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var graph in graphs)
+            {
+                var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
+                files[prefix + "graph.json"] = GraphWriter.Json(graph);
+                files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
+                files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
+                files[prefix + "summary.txt"] = GraphWriter.Summary(graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
+            }
+
+            OutputDirectory.Replace(Path.GetFullPath(directory, io.CurrentDirectory), files);
+        }
+
+        foreach (var graph in graphs)
+        {
+            io.Out.Write(arguments.Format == "json"
+                ? GraphWriter.Json(graph)
+                : GraphWriter.Summary(graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend) + "\n");
+        }
+
+        if (arguments.Format == "text")
+        {
+            io.Out.Write(DiagnosticRenderer.Text(sorted));
+        }
+        else
+        {
+            io.Error.WriteLine(DiagnosticRenderer.Summary(sorted));
+        }
+
+        return ExitCodes.Success;
+    }
+}

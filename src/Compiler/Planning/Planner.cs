@@ -1,0 +1,261 @@
+using System.Collections.Immutable;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Semantics;
+using Reconcile.Compiler.Semantics.Rules;
+
+namespace Reconcile.Compiler.Planning;
+
+/// <summary>The planner's answer: a graph when the plan can be carried out, and every diagnostic either way.</summary>
+public sealed record PlanResult(ExecutionGraph? Graph, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Turns one validated MigrationPlan into its execution graph: builds each VM's chain of steps
+/// (snapshot, replicate-storage, migrate, verify) and the gates between stages, times them with the
+/// <see cref="Scheduler"/>, and computes the lower bound on the makespan. A pure function of the
+/// plan, the anchor time and the input digest.
+/// </summary>
+public static class Planner
+{
+    /// <summary>Predicted time of a VirtualMachineSnapshot (S31): a storage snapshot plus the guest freeze.</summary>
+    public const long SnapshotSeconds = 60;
+
+    /// <summary>Predicted time to verify a moved VM (S20): VMI running on the target, guest agent connected.</summary>
+    public const long VerifySeconds = 60;
+
+    public static PlanResult Plan(MigrationPlan plan, PlanSet model, DateTime now, string digest, string? revision = null)
+    {
+        var scope = PlanScope.Create(plan, model);
+        var anchor = Truncate(plan.NotBefore is { } notBefore && notBefore.UtcDateTime > now ? notBefore.UtcDateTime : now);
+        var context = new PlanningContext(scope, anchor);
+        var diagnostics = new List<Diagnostic>();
+
+        var vms = BuildVms(context, diagnostics);
+        var gates = BuildGates(context, vms);
+        var stages = AssignStages(context, vms, gates);
+        var scheduler = new Scheduler(context.Limits, SnapshotSeconds, VerifySeconds);
+        scheduler.Run(vms, gates);
+
+        foreach (var vm in vms.Where(v => v.Done < 0))
+        {
+            var reason = vm.Unscheduled ?? $"it waits for {string.Join(" and ", vm.WaitsFor.Where(g => !g.Open).Select(g => g.Id))}, which never opens because a VM it waits for cannot be scheduled";
+            diagnostics.Add(DiagnosticCatalog.NotSchedulable.At(vm.Vm.Source.At("name"), $"VM {vm.Vm.Id} (move '{vm.Move.Name}') cannot be scheduled: {reason}"));
+        }
+
+        var steps = GraphBuilder.Steps(vms, gates, anchor, SnapshotSeconds, VerifySeconds);
+        var bound = LowerBoundCalculator.Compute(context, vms, SnapshotSeconds, VerifySeconds);
+        if (diagnostics.Any(d => d.IsError))
+        {
+            return new PlanResult(null, diagnostics);
+        }
+
+        var makespan = steps.Count == 0 ? 0 : (long)(steps.Max(s => s.PlannedEnd) - anchor).TotalSeconds;
+        var graph = new ExecutionGraph(
+            plan.Name,
+            revision,
+            digest,
+            anchor,
+            makespan,
+            Math.Min(bound.Seconds, makespan),
+            bound,
+            context.GraphLimits(vms),
+            GraphBuilder.WindowsUsed(vms, plan.Windows),
+            GraphBuilder.Stages(stages, steps, vms),
+            steps,
+            diagnostics);
+        return new PlanResult(graph, diagnostics);
+    }
+
+    private static DateTime Truncate(DateTime time) =>
+        new(time.Ticks - time.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+
+    private static List<VmPlan> BuildVms(PlanningContext context, List<Diagnostic> diagnostics)
+    {
+        var scope = context.Scope;
+        var strategy = scope.Plan.Strategy;
+        var vms = new List<VmPlan>();
+        foreach (var (vm, move) in scope.Assignments.OrderBy(a => a.Vm.Id, StringComparer.Ordinal))
+        {
+            var mode = scope.ModeOf(move);
+            var key = $"{vm.Namespace}.{vm.Name}";
+            // 1. The intra-region hop of a move staged through another cluster (S28).
+            var (cutFrom, cutTo) = MigrationEstimator.CutoverHop(move);
+            var pending = new List<(string Id, StepKind Kind, string From, string To, string? Node, MigrationPrediction Prediction, double Bandwidth, double Disk, bool Windowed)>();
+            if (move.Via is { } via)
+            {
+                var share = context.Share(move.From, via);
+                var disk = MigrationEstimator.DiskBytes(scope, vm, move.From, via);
+                pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node,
+                    MigrationEstimator.Migration(scope, vm, move.From, via, share, disk), share, disk, true));
+            }
+
+            // 2. Disks copied ahead of the cut-over (Staged, or via): may run outside windows.
+            var cutShare = context.Share(cutFrom, cutTo);
+            var cutDisk = MigrationEstimator.DiskBytes(scope, vm, cutFrom, cutTo);
+            var replicated = (mode == MoveMode.Staged || move.Via is not null) && mode != MoveMode.Cold && cutDisk > 0;
+            double delta = 0;
+            if (replicated)
+            {
+                var copy = MigrationEstimator.Copy(cutDisk, cutShare);
+                delta = MigrationEstimator.DeltaBytes(vm, copy.Seconds);
+                pending.Add(($"replicate-{key}", StepKind.ReplicateStorage, cutFrom, cutTo, null, copy, cutShare, cutDisk, !strategy.ReplicateOutsideWindows));
+            }
+
+            // 3. The cut-over: a live migration carrying unshared disks (Live) or the delta (staged), or a cold copy.
+            var cutNode = move.Via is null ? vm.Node : null;
+            if (mode == MoveMode.Cold)
+            {
+                var disk = MigrationEstimator.DiskBytes(scope, vm, move.From, move.To);
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.Copy(disk, cutShare), cutShare, disk, true));
+            }
+            else
+            {
+                var carried = replicated ? delta : cutDisk;
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode,
+                    MigrationEstimator.Migration(scope, vm, cutFrom, cutTo, cutShare, carried), cutShare, carried, true));
+            }
+
+            var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();
+            var owner = new VmPlan
+            {
+                Vm = vm,
+                Move = move,
+                Key = key,
+                Mode = mode,
+                Priority = context.PriorityOf(vm),
+                Risk = durations.Sum() + VerifySeconds + (strategy.SnapshotBefore ? SnapshotSeconds : 0),
+                Groups = context.GroupsOf(vm),
+            };
+
+            Job? previous = null;
+            for (var i = 0; i < pending.Count; i++)
+            {
+                var p = pending[i];
+                var job = new Job
+                {
+                    Id = p.Id,
+                    Kind = p.Kind,
+                    Owner = owner,
+                    From = p.From,
+                    To = p.To,
+                    Node = p.Node,
+                    Link = p.From == p.To ? null : scope.Topology!.FindLink(p.From, p.To),
+                    BandwidthBps = (long)p.Bandwidth,
+                    Duration = durations[i],
+                    Prediction = p.Prediction,
+                    DiskBytes = p.Disk,
+                    Windowed = p.Windowed,
+                    Windows = context.Windows(p.From, p.To),
+                    SnapshotBefore = strategy.SnapshotBefore && p.Kind == StepKind.Migrate && owner.Jobs.All(j => j.Kind != StepKind.Migrate),
+                };
+                if (p.Kind == StepKind.Migrate && mode != MoveMode.Cold)
+                {
+                    diagnostics.AddRange(TimeoutRule.Check(scope, vm, move, p.Prediction, p.Disk, p.Bandwidth));
+                }
+
+                owner.Jobs.Add(job);
+                if (previous is not null)
+                {
+                    previous.Next = job;
+                }
+
+                previous = job;
+            }
+
+            vms.Add(owner);
+        }
+
+        return vms;
+    }
+
+    private static List<Gate> BuildGates(PlanningContext context, List<VmPlan> vms)
+    {
+        var plan = context.Scope.Plan;
+        var gates = new List<Gate>();
+
+        // Canary first (lowest risk among VMs whose move waits for nothing), then the rest.
+        var canaries = vms.Where(v => v.Move.After.IsEmpty).OrderBy(v => v.Risk).ThenBy(v => v.Key, StringComparer.Ordinal)
+            .Take(plan.Strategy.Canary).ToList();
+        foreach (var vm in canaries)
+        {
+            vm.Canary = true;
+        }
+
+        if (canaries.Count > 0 && canaries.Count < vms.Count)
+        {
+            var gate = new Gate("gate-canary", "canary");
+            gate.Waits.AddRange(canaries);
+            gate.Releases.AddRange(vms.Where(v => !v.Canary));
+            gates.Add(gate);
+        }
+
+        foreach (var move in plan.Moves.Where(m => !m.After.IsEmpty).OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            var gate = new Gate($"gate-after-{move.Name}", move.Name);
+            gate.Waits.AddRange(vms.Where(v => move.After.Contains(v.Move.Name)));
+            gate.Releases.AddRange(vms.Where(v => v.Move == move));
+            gates.Add(gate);
+        }
+
+        foreach (var gate in gates)
+        {
+            gate.Pending = gate.Waits.Count;
+            foreach (var vm in gate.Waits)
+            {
+                vm.Notifies.Add(gate);
+            }
+
+            foreach (var vm in gate.Releases)
+            {
+                vm.WaitsFor.Add(gate);
+                vm.GatesPending++;
+            }
+        }
+
+        return gates;
+    }
+
+    /// <summary>Stage 1 is the canary; then one stage per move, in dependency order.</summary>
+    private static List<(string Id, string Name, Move? Move)> AssignStages(PlanningContext context, List<VmPlan> vms, List<Gate> gates)
+    {
+        var stages = new List<(string Id, string Name, Move? Move)>();
+        if (vms.Any(v => v.Canary))
+        {
+            stages.Add(("stage-1", "canary", null));
+        }
+
+        foreach (var move in TopologicalOrder(context.Scope.Plan.Moves))
+        {
+            if (vms.Any(v => v.Move == move && !v.Canary))
+            {
+                stages.Add(($"stage-{stages.Count + 1}", move.Name, move));
+            }
+        }
+
+        foreach (var vm in vms)
+        {
+            vm.Stage = vm.Canary ? "stage-1" : stages.First(s => s.Move == vm.Move).Id;
+        }
+
+        return stages;
+    }
+
+    internal static List<Move> TopologicalOrder(ImmutableArray<Move> moves)
+    {
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var order = new List<Move>();
+        var remaining = moves.OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        while (remaining.Count > 0)
+        {
+            var next = remaining.FirstOrDefault(m => m.After.All(a => done.Contains(a) || moves.All(x => x.Name != a))) ?? remaining[0];
+            order.Add(next);
+            done.Add(next.Name);
+            remaining.Remove(next);
+        }
+
+        return order;
+    }
+}
