@@ -10,8 +10,6 @@ namespace Reconcile.Compiler.Tests;
 /// </summary>
 public sealed class BaselineTests
 {
-    private static readonly bool Update = Environment.GetEnvironmentVariable("RECONCILE_UPDATE_BASELINES") == "1";
-
     public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
@@ -53,11 +51,20 @@ public sealed class BaselineTests
         return text.ToString();
     }
 
-    private static void Check(string dir, string file, string actual)
+    private static void Check(string dir, string file, string actual) => BaselineFiles.Check(dir, file, actual);
+}
+
+/// <summary>Compares output with a golden file, or rewrites it when RECONCILE_UPDATE_BASELINES=1.</summary>
+internal static class BaselineFiles
+{
+    private static readonly bool Update = Environment.GetEnvironmentVariable("RECONCILE_UPDATE_BASELINES") == "1";
+
+    public static void Check(string dir, string file, string actual)
     {
         var path = Path.Combine(dir, file);
         if (Update)
         {
+            Directory.CreateDirectory(dir);
             File.WriteAllText(path, actual);
             return;
         }

@@ -65,6 +65,29 @@ internal static class LowerBoundCalculator
                 }
             }
 
+            // A concurrency group serialises its members: their cut-overs share maxConcurrent slots after `start`.
+            var groups = context.Scope.Plan.Groups;
+            for (var g = 0; g < groups.Length; g++)
+            {
+                var cutovers = vms.Where(v => v.Move == move && !v.Canary && v.Groups.Contains(g)).Select(v => v.Jobs[^1]).ToList();
+                if (cutovers.Count < 2)
+                {
+                    continue;
+                }
+
+                var table = cutovers[0].Windows;
+                var work = (long)Math.Ceiling(cutovers.Sum(j => (double)minimum[j].Seconds) / groups[g].MaxConcurrent);
+                var groupEnd = table.TimeToAccumulate(table.OpenSecondsBefore(start) + work) + verifySeconds;
+                if (groupEnd > end)
+                {
+                    end = groupEnd;
+                    if (groupEnd > best)
+                    {
+                        (best, bestVm) = (groupEnd, $"{cutovers[^1].Owner.Vm.Id} (group {groups[g].Name})");
+                    }
+                }
+            }
+
             endOfMove[move.Name] = end;
         }
 
