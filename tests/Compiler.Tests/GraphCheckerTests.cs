@@ -71,3 +71,24 @@ public sealed class GraphCheckerTests
     public void Catches_duplicate_ids_and_unsorted_steps() =>
         Assert.Contains(CheckAfter("node-drain", g => g["steps"]!.AsArray().Add(Step(g, "verify-ci.runner-0").DeepClone())), p => p.StartsWith("7:", StringComparison.Ordinal));
 }
+
+public sealed class GraphSchemaTests
+{
+    private static readonly Json.Schema.JsonSchema Schema = Json.Schema.JsonSchema.FromFile(Repository.PathOf("schema", "graph.schema.json"));
+
+    [Theory]
+    [MemberData(nameof(ExampleTests.Examples), MemberType = typeof(ExampleTests))]
+    public void Example_graphs_conform_to_the_graph_schema(string example)
+    {
+        var json = GraphWriter.Json(PlannerTests.PlanPath($"plans/examples/{example}", PlannerTests.Now).Result.Graph!);
+        var result = Schema.Evaluate(System.Text.Json.JsonDocument.Parse(json).RootElement, new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.List });
+        Assert.True(result.IsValid, string.Join("\n", (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+    }
+
+    [Fact]
+    public void The_graph_schema_rejects_an_unknown_step_kind()
+    {
+        var json = GraphWriter.Json(PlannerTests.PlanPath("plans/examples/node-drain", PlannerTests.Now).Result.Graph!).Replace("\"kind\": \"verify\"", "\"kind\": \"teleport\"");
+        Assert.False(Schema.Evaluate(System.Text.Json.JsonDocument.Parse(json).RootElement).IsValid);
+    }
+}
