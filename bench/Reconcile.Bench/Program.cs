@@ -1,73 +1,98 @@
 using System.Diagnostics;
 using System.Globalization;
+using Reconcile.Bench;
 using Reconcile.Compiler;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Loading;
-using Reconcile.Bench;
+using Reconcile.Compiler.Planning;
 
-// Medians of repeated in-process runs (after one warm-up), with allocation per run.
-// Usage: dotnet run -c Release --project bench/Reconcile.Bench -- [runs] [fleet sizes...]
-var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
-var sizes = args.Length > 1 ? args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [100, 1000, 5000];
+// Medians of repeated in-process runs (after one warm-up). Usage:
+//   dotnet run -c Release --project bench/Reconcile.Bench -- [runs] [--sizes 1000,10000,50000] [--clusters 20] [--quick]
+var options = args.ToList();
+var runs = options.Count > 0 && int.TryParse(options[0], out var r) ? r : 5;
+var sizes = Value("--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [1000, 10000, 50000];
+var clusters = int.Parse(Value("--clusters") ?? "20", CultureInfo.InvariantCulture);
 var repo = FindRepository();
+var planAt = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
 Console.WriteLine($"runs={runs}, cores={Environment.ProcessorCount}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
-Console.WriteLine("| case | median ms | min ms | max ms | allocated MiB/run | diagnostics |");
-Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+Console.WriteLine();
+Console.WriteLine("| case | validate ms | validate+plan ms (median) | min | max | peak MiB | steps | makespan | lower bound | ratio | naive baseline | ours vs naive |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 
-Measure("validate plans/examples (3 plans, 44 VMs)", () => PlanValidator.Validate(["plans/examples"], repo));
+Row("examples (3 plans, 44 VMs)", () => PlanValidator.Validate(["plans/examples"], repo), null);
 foreach (var size in sizes)
 {
-    var (topology, inventory, plan) = FleetGenerator.Generate(size);
-    Measure($"validate synthetic fleet, {size} VMs ({(topology.Length + inventory.Length + plan.Length) / 1024} KiB YAML)", () =>
+    foreach (var windows in new[] { false, true })
     {
-        var documents = new List<PlanDocument>();
-        var diagnostics = new List<Diagnostic>();
-        PlanLoader.LoadText("topology.yaml", topology, documents, diagnostics);
-        PlanLoader.LoadText("inventory.yaml", inventory, documents, diagnostics);
-        PlanLoader.LoadText("plan.yaml", plan, documents, diagnostics);
-        return PlanValidator.Validate(new LoadResult(documents, diagnostics, 3));
-    });
+        foreach (var gbps in new[] { 40, 10 })
+        {
+            var shape = new FleetShape(size, clusters, windows, gbps);
+            var (topology, inventory, plan) = FleetGenerator.Generate(shape);
+            Row($"{size} VMs, {clusters} clusters, {gbps} Gbit/s links, {(windows ? "nightly windows" : "no windows")}", () =>
+            {
+                var documents = new List<PlanDocument>();
+                var diagnostics = new List<Diagnostic>();
+                PlanLoader.LoadText("topology.yaml", topology, documents, diagnostics);
+                PlanLoader.LoadText("inventory.yaml", inventory, documents, diagnostics);
+                PlanLoader.LoadText("plan.yaml", plan, documents, diagnostics);
+                return PlanValidator.Validate(new LoadResult(documents, diagnostics, 3));
+            }, planAt);
+        }
+    }
 }
 
-// Where the time goes for the largest fleet: parsing, schema evaluation, and everything together.
+void Row(string name, Func<ValidationResult> validate, DateTime? now)
 {
-    var (topology, inventory, plan) = FleetGenerator.Generate(sizes.Max());
-    List<PlanDocument> Load()
+    var validated = validate();
+    if (validated.HasErrors)
     {
-        var documents = new List<PlanDocument>();
-        var diagnostics = new List<Diagnostic>();
-        PlanLoader.LoadText("topology.yaml", topology, documents, diagnostics);
-        PlanLoader.LoadText("inventory.yaml", inventory, documents, diagnostics);
-        PlanLoader.LoadText("plan.yaml", plan, documents, diagnostics);
-        return documents;
+        Console.WriteLine($"| {name} | invalid: {validated.Diagnostics.First(d => d.IsError)} |");
+        return;
     }
 
-    var loaded = Load();
-    Measure($"  phase: load YAML into JSON + source map, {sizes.Max()} VMs", () => new ValidationResult([], new([], [], []), 3, Load().Count));
-    Measure($"  phase: JSON Schema evaluation, {sizes.Max()} VMs", () => new ValidationResult(loaded.SelectMany(Reconcile.Compiler.Schema.PlanSchema.Validate).ToList(), new([], [], []), 3, loaded.Count));
-}
-
-Measure("reject billion-laughs fixture (RC1004)", () => PlanValidator.Validate(["plans/invalid/RC1004-yaml-too-complex.yaml"], repo));
-
-void Measure(string name, Func<ValidationResult> action)
-{
-    var result = action();
-    var times = new List<double>();
-    long allocated = 0;
-    for (var i = 0; i < runs; i++)
+    PlanResult? planned = null;
+    var validateTimes = new List<double>();
+    var totalTimes = new List<double>();
+    long peak = 0;
+    for (var i = 0; i <= runs; i++)
     {
-        var before = GC.GetAllocatedBytesForCurrentThread();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalMemory(true);
         var watch = Stopwatch.StartNew();
-        result = action();
+        var result = validate();
+        var validated2 = watch.Elapsed.TotalMilliseconds;
+        if (now is { } at)
+        {
+            planned = Planner.Plan(result.Model.Plans[0], result.Model, at, result.Digest);
+        }
+
         watch.Stop();
-        allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-        times.Add(watch.Elapsed.TotalMilliseconds);
+        var used = Process.GetCurrentProcess().PeakWorkingSet64;
+        peak = Math.Max(peak, used);
+        if (i > 0)
+        {
+            validateTimes.Add(validated2);
+            totalTimes.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        _ = before;
     }
 
-    times.Sort();
+    validateTimes.Sort();
+    totalTimes.Sort();
+    var graph = planned?.Graph;
+    var naive = now is null ? null : NaiveBaseline.Makespan(validated, validated.Model.Plans[0], now.Value);
+    string Hours(long seconds) => (seconds / 3600.0).ToString("0.0", CultureInfo.InvariantCulture) + " h";
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {times[times.Count / 2]:F1} | {times[0]:F1} | {times[^1]:F1} | {allocated / runs / 1048576.0:F1} | {result.Diagnostics.Count} |"));
+        $"| {name} | {validateTimes[validateTimes.Count / 2]:F0} | {totalTimes[totalTimes.Count / 2]:F0} | {totalTimes[0]:F0} | {totalTimes[^1]:F0} | {peak / 1048576.0:F0} | {graph?.Steps.Count.ToString(CultureInfo.InvariantCulture) ?? "-"} | {(graph is null ? "-" : Hours(graph.MakespanSeconds))} | {(graph is null ? "-" : Hours(graph.LowerBoundSeconds))} | {(graph is null || graph.LowerBoundSeconds == 0 ? "-" : ((double)graph.MakespanSeconds / graph.LowerBoundSeconds).ToString("0.00", CultureInfo.InvariantCulture))} | {(naive is null ? "-" : Hours(naive.Value.Makespan) + (naive.Value.Failed > 0 ? $" ({naive.Value.Failed} failed)" : ""))} | {(naive is null || graph is null ? "-" : (1 - (double)graph.MakespanSeconds / naive.Value.Makespan).ToString("P0", CultureInfo.InvariantCulture) + " shorter")} |"));
+}
+
+string? Value(string name)
+{
+    var index = options.IndexOf(name);
+    return index >= 0 && index + 1 < options.Count ? options[index + 1] : null;
 }
 
 static string FindRepository()

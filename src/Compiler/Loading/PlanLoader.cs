@@ -57,8 +57,7 @@ public sealed class PlanLoader(string displayRoot)
             {
                 if (root is not null)
                 {
-                    var map = new SourceMap(displayPath);
-                    documents.Add(new PlanDocument(displayPath, index, YamlToJson.Convert(root, map), map));
+                    documents.Add(new PlanDocument(displayPath, index, YamlToJson.Convert(root), new SourceMap(displayPath, root)));
                 }
 
                 index++;

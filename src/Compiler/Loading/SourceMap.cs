@@ -1,46 +1,89 @@
 using Reconcile.Compiler.Diagnostics;
+using YamlDotNet.Core;
 
 namespace Reconcile.Compiler.Loading;
 
 /// <summary>
-/// Where each JSON value of a document came from. Keys are RFC 6901 JSON pointers relative to the
-/// document root ("" is the root); a property also remembers where its key was written, so that an
-/// unknown field can be reported at the key itself.
+/// Where each JSON value of a document came from. Pointers are RFC 6901 JSON pointers relative to
+/// the document root ("" is the root). Positions are looked up in the YAML tree itself, which keeps
+/// every node's mark, so a large plan pays nothing for the map until a diagnostic asks for a position.
 /// </summary>
-public sealed class SourceMap(string file)
+public sealed class SourceMap
 {
-    private readonly Dictionary<string, SourceLocation> values = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SourceLocation> keys = new(StringComparer.Ordinal);
+    private readonly YamlTreeNode? root;
 
-    public string File { get; } = file;
+    internal SourceMap(string file, YamlTreeNode? root)
+    {
+        File = file;
+        this.root = root;
+    }
 
-    internal void AddValue(string pointer, SourceLocation location) => values.TryAdd(pointer, location);
-
-    internal void AddKey(string pointer, SourceLocation location) => keys.TryAdd(pointer, location);
+    public string File { get; }
 
     /// <summary>Whether the document has a value at <paramref name="pointer"/>.</summary>
-    public bool Contains(string pointer) => values.ContainsKey(pointer);
+    public bool Contains(string pointer) => Walk(pointer, out _, out _) == pointer.Length;
 
     /// <summary>The location of the value at <paramref name="pointer"/>, or of its nearest ancestor that exists.</summary>
     public SourceLocation ValueAt(string pointer)
     {
-        for (var p = pointer; ; p = Parent(p))
-        {
-            if (values.TryGetValue(p, out var location))
-            {
-                return location;
-            }
-
-            if (p.Length == 0)
-            {
-                return SourceLocation.StartOf(File);
-            }
-        }
+        Walk(pointer, out var node, out _);
+        return node is null ? SourceLocation.StartOf(File) : At(node.Start);
     }
 
     /// <summary>The location of the key that introduces <paramref name="pointer"/>, falling back to its value.</summary>
-    public SourceLocation KeyAt(string pointer) =>
-        keys.TryGetValue(pointer, out var location) ? location : ValueAt(pointer);
+    public SourceLocation KeyAt(string pointer)
+    {
+        var reached = Walk(pointer, out var node, out var key);
+        return reached == pointer.Length && key is not null ? At(key.Start) : node is null ? SourceLocation.StartOf(File) : At(node.Start);
+    }
+
+    /// <summary>Follows the pointer as far as the tree goes; returns how much of it was matched.</summary>
+    private int Walk(string pointer, out YamlTreeNode? node, out YamlScalarNode? key)
+    {
+        node = root;
+        key = null;
+        if (root is null)
+        {
+            return 0;
+        }
+
+        var matched = 0;
+        foreach (var token in Tokens(pointer))
+        {
+            YamlTreeNode? next = null;
+            YamlScalarNode? nextKey = null;
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    foreach (var (k, v) in mapping.Entries)
+                    {
+                        if (k.Value == token)
+                        {
+                            (next, nextKey) = (v, k);
+                            break;
+                        }
+                    }
+
+                    break;
+                case YamlSequenceNode sequence when int.TryParse(token, out var index) && index >= 0 && index < sequence.Items.Count:
+                    next = sequence.Items[index];
+                    break;
+            }
+
+            if (next is null)
+            {
+                key = null;
+                return matched;
+            }
+
+            (node, key) = (next, nextKey);
+            matched = pointer.IndexOf('/', matched + 1) is var slash && slash < 0 ? pointer.Length : slash;
+        }
+
+        return matched;
+    }
+
+    private SourceLocation At(Mark mark) => new(File, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
 
     public static string Parent(string pointer)
     {

@@ -8,34 +8,29 @@ namespace Reconcile.Compiler.Loading;
 
 /// <summary>
 /// Converts a YAML tree into JSON, resolving plain scalars with the YAML 1.2 core schema (so `no`
-/// stays a string, unlike YAML 1.1) and recording every value's and key's position.
+/// stays a string, unlike YAML 1.1). Positions stay in the tree (<see cref="SourceMap"/>).
 /// </summary>
 internal static partial class YamlToJson
 {
     private const string StringTag = "tag:yaml.org,2002:str";
 
-    public static JsonNode? Convert(YamlTreeNode node, SourceMap map) => Convert(node, "", map);
-
-    private static JsonNode? Convert(YamlTreeNode node, string pointer, SourceMap map)
+    public static JsonNode? Convert(YamlTreeNode node)
     {
-        map.AddValue(pointer, At(map.File, node.Start));
         switch (node)
         {
             case YamlMappingNode mapping:
                 var obj = new JsonObject();
                 foreach (var (key, value) in mapping.Entries)
                 {
-                    var child = SourceMap.Append(pointer, key.Value);
-                    map.AddKey(child, At(map.File, key.Start));
-                    obj[key.Value] = Convert(value, child, map);
+                    obj[key.Value] = Convert(value);
                 }
 
                 return obj;
             case YamlSequenceNode sequence:
                 var array = new JsonArray();
-                for (var i = 0; i < sequence.Items.Count; i++)
+                foreach (var item in sequence.Items)
                 {
-                    array.Add(Convert(sequence.Items[i], SourceMap.Append(pointer, i), map));
+                    array.Add(Convert(item));
                 }
 
                 return array;
@@ -62,6 +57,12 @@ internal static partial class YamlToJson
                 return JsonValue.Create(true);
             case "false" or "False" or "FALSE":
                 return JsonValue.Create(false);
+        }
+
+        // Most plan scalars are names and quantities; only text that starts like a number is tried as one.
+        if (text.Length == 0 || !(char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' or '.'))
+        {
+            return JsonValue.Create(text);
         }
 
         if (IntegerPattern().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))

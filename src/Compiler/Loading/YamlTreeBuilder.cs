@@ -98,7 +98,6 @@ internal sealed class YamlTreeBuilder
             var mappingStart = parser.Consume<MappingStart>();
             opening = mappingStart;
             var mapping = new YamlMappingNode(mappingStart.Start);
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             while (!parser.TryConsume<MappingEnd>(out _))
             {
                 var keyNode = ReadNode(parser, anchors, depth + 1);
@@ -112,7 +111,7 @@ internal sealed class YamlTreeBuilder
                     throw new YamlTreeException(UnsupportedKeyKind, key.Start, "YAML merge keys (<<) are not supported in plans");
                 }
 
-                if (!seen.Add(key.Value))
+                if (mapping.Entries.Exists(e => e.Key.Value == key.Value))
                 {
                     throw new YamlTreeException(DuplicateKeyKind, key.Start, $"key '{key.Value}' appears twice in the same mapping");
                 }

@@ -86,10 +86,9 @@ public static class Planner
             var pending = new List<(string Id, StepKind Kind, string From, string To, string? Node, MigrationPrediction Prediction, double Bandwidth, double Disk, bool Windowed)>();
             if (move.Via is { } via)
             {
-                var share = context.Share(move.From, via);
                 var disk = MigrationEstimator.DiskBytes(scope, vm, move.From, via);
-                pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node,
-                    MigrationEstimator.Migration(scope, vm, move.From, via, share, disk), share, disk, true));
+                var (share, prediction) = context.BestShare(vm, move.From, via, disk);
+                pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node, prediction, share, disk, true));
             }
 
             // 2. Disks copied ahead of the cut-over (Staged, or via): may run outside windows.
@@ -114,8 +113,8 @@ public static class Planner
             else
             {
                 var carried = replicated ? delta : cutDisk;
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode,
-                    MigrationEstimator.Migration(scope, vm, cutFrom, cutTo, cutShare, carried), cutShare, carried, true));
+                var (share, prediction) = context.BestShare(vm, cutFrom, cutTo, carried);
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, carried, true));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();

@@ -46,6 +46,46 @@ internal sealed class PlanningContext
         return link is null ? 0 : Math.Floor(Math.Min(cap, link.BandwidthBitsPerSecond / Limits.PerLink) / 8.0);
     }
 
+    /// <summary>
+    /// The bandwidth for a live migration on a link, in whole shares (link / perLink), and its prediction.
+    /// An idle VM takes one share, so that perLink of them run side by side. A VM that dirties memory
+    /// fast sends fewer bytes with more bandwidth (model-notes §1.2: parallelism on a shared link is not
+    /// free for dirty VMs), so it takes the number of shares that holds the link for the least
+    /// share-seconds, and at least enough to converge within KubeVirt's timeouts when that is possible.
+    /// </summary>
+    public (double BytesPerSecond, MigrationPrediction Prediction) BestShare(Vm vm, string from, string to, double diskBytes)
+    {
+        var unit = Share(from, to);
+        var solo = SoloBandwidth(from, to);
+        if (from == to || unit <= 0 || unit >= solo)
+        {
+            return (unit, MigrationEstimator.Migration(Scope, vm, from, to, unit, diskBytes));
+        }
+
+        (double Bandwidth, MigrationPrediction Prediction, double Cost)? best = null;
+        for (var shares = 1; shares <= Limits.PerLink; shares++)
+        {
+            var bandwidth = Math.Min(solo, Math.Floor(unit * shares));
+            var prediction = MigrationEstimator.Migration(Scope, vm, from, to, bandwidth, diskBytes);
+            var acceptable = prediction.Converges &&
+                             !Semantics.Rules.TimeoutRule.Check(Scope, vm, Scope.OwnerOf(vm)!, prediction, diskBytes, bandwidth).Any();
+            var cost = acceptable ? bandwidth * prediction.Seconds : double.PositiveInfinity;
+            // Ties (within 2%) go to fewer shares: more migrations can then run side by side.
+            // When no share is acceptable, the most bandwidth comes closest (and its diagnostics say why).
+            if (best is null || cost < best.Value.Cost * 0.98 || double.IsPositiveInfinity(best.Value.Cost) && double.IsPositiveInfinity(cost))
+            {
+                best = (bandwidth, prediction, cost);
+            }
+
+            if (bandwidth >= solo)
+            {
+                break;
+            }
+        }
+
+        return (best!.Value.Bandwidth, best.Value.Prediction);
+    }
+
     /// <summary>The most one step on this hop could get if it ran alone (for the lower bound).</summary>
     public double SoloBandwidth(string from, string to) => MigrationEstimator.HopBytesPerSecond(Scope, from, to);
 

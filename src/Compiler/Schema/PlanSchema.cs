@@ -27,11 +27,15 @@ public static partial class PlanSchema
     {
         var (schema, schemaNode) = Loaded.Value;
         var instance = JsonSerializer.SerializeToElement(document.Root, DeepNesting);
-        var results = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        if (results.IsValid)
+
+        // Valid documents are the common case: the flag-only evaluation is several times faster, and
+        // only an invalid document pays for the detailed one that locates every error.
+        if (schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.Flag }).IsValid)
         {
             return [];
         }
+
+        var results = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         var diagnostics = new List<Diagnostic>();
         var reportedOneOf = new HashSet<string>(StringComparer.Ordinal);
