@@ -88,13 +88,14 @@ public sealed class PlannerTests
         var dir = Directory.CreateTempSubdirectory("reconcile-plan-");
         try
         {
-            // One 20-minute window a day; the VM needs about half an hour, so validation (which only
-            // knows the longest window) errs first with RC4006. With a 30-minute window and a
-            // bandwidth share halved by perLink 2 and two VMs, the planner is the one to notice.
+            // Staged, and disks may only replicate inside windows: 2 TiB at 2 Gbit/s takes about
+            // 2.4 hours, longer than the 1-hour window. Validation checks the cut-over (memory and
+            // delta), which fits; the planner is the one to find the replication cannot.
             var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC4006-vm-exceeds-window.yaml"))
-                .Replace("duration: 1m}", "duration: 1m}")
+                .Replace("duration: 1m}", "duration: 1h}")
                 .Replace("  # expect: RC4006", "")
-                .Replace("    bandwidthPerMigration: 2Gbps\n", "    bandwidthPerMigration: 10Gbps\n    parallelism: {perLink: 4}\n");
+                .Replace("size: 20Gi", "size: 2Ti")
+                .Replace("    canary: 1\n", "    canary: 1\n    mode: Staged\n    replicateOutsideWindows: false\n");
             File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text);
             var validation = PlanValidator.Validate(["plan.yaml"], dir.FullName);
             Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
@@ -103,6 +104,7 @@ public sealed class PlannerTests
             var d = Assert.Single(result.Diagnostics);
             Assert.Equal("RC4009", d.Code);
             Assert.Contains("shop/vm-0", d.Message);
+            Assert.Contains("storage replication", d.Message);
         }
         finally
         {

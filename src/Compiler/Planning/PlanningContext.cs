@@ -51,7 +51,8 @@ internal sealed class PlanningContext
     /// An idle VM takes one share, so that perLink of them run side by side. A VM that dirties memory
     /// fast sends fewer bytes with more bandwidth (model-notes §1.2: parallelism on a shared link is not
     /// free for dirty VMs), so it takes the number of shares that holds the link for the least
-    /// share-seconds, and at least enough to converge within KubeVirt's timeouts when that is possible.
+    /// share-seconds, and at least enough to converge within KubeVirt's timeouts and to fit the longest
+    /// window when that is possible.
     /// </summary>
     public (double BytesPerSecond, MigrationPrediction Prediction) BestShare(Vm vm, string from, string to, double diskBytes)
     {
@@ -62,12 +63,13 @@ internal sealed class PlanningContext
             return (unit, MigrationEstimator.Migration(Scope, vm, from, to, unit, diskBytes));
         }
 
+        var longestWindow = Windows(from, to).Longest;
         (double Bandwidth, MigrationPrediction Prediction, double Cost)? best = null;
         for (var shares = 1; shares <= Limits.PerLink; shares++)
         {
             var bandwidth = Math.Min(solo, Math.Floor(unit * shares));
             var prediction = MigrationEstimator.Migration(Scope, vm, from, to, bandwidth, diskBytes);
-            var acceptable = prediction.Converges &&
+            var acceptable = prediction.Converges && prediction.Seconds <= longestWindow &&
                              !Semantics.Rules.TimeoutRule.Check(Scope, vm, Scope.OwnerOf(vm)!, prediction, diskBytes, bandwidth).Any();
             var cost = acceptable ? bandwidth * prediction.Seconds : double.PositiveInfinity;
             // Ties (within 2%) go to fewer shares: more migrations can then run side by side.

@@ -22,6 +22,9 @@ internal sealed class WindowTable
 
     public bool AlwaysOpen { get; }
 
+    /// <summary>The longest occurrence in seconds (unbounded when always open, 0 when there is none).</summary>
+    public long Longest => AlwaysOpen ? long.MaxValue : starts.Length == 0 ? 0 : starts.Zip(ends, (s, e) => e - s).Max();
+
     public IReadOnlyList<WindowOccurrence> Occurrences => occurrences;
 
     /// <summary>
