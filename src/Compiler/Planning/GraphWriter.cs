@@ -249,13 +249,15 @@ public static class GraphWriter
         return text.ToString();
     }
 
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
     /// <summary>What a person reads first: stages, windows, each VM's predicted migration, makespan against the bound.</summary>
     public static string Summary(ExecutionGraph graph, bool suspended)
     {
         var text = new StringBuilder();
         var migrations = graph.Steps.Where(s => s.Kind == StepKind.Migrate).ToList();
         var vms = graph.Steps.Where(s => s.Vm is not null).Select(s => s.Vm).Distinct().Count();
-        text.Append($"Plan {graph.Plan}: {vms} VMs, {migrations.Count} migrations in {graph.Stages.Count} stages{(suspended ? " (suspended: the reconciler starts nothing)" : "")}\n");
+        text.Append($"Plan {graph.Plan}: {Plural(vms, "VM")}, {Plural(migrations.Count, "migration")} in {Plural(graph.Stages.Count, "stage")}{(suspended ? " (suspended: the reconciler starts nothing)" : "")}\n");
         text.Append($"Start     {Time(graph.Start)}\n");
         text.Append($"End       {Time(graph.Start.AddSeconds(graph.MakespanSeconds))}\n");
         var ratio = graph.LowerBoundSeconds > 0 ? ((double)graph.MakespanSeconds / graph.LowerBoundSeconds).ToString("0.00", CultureInfo.InvariantCulture) : "-";
@@ -266,7 +268,7 @@ public static class GraphWriter
         foreach (var stage in graph.Stages)
         {
             var steps = graph.Steps.Where(s => s.Stage == stage.Id).ToList();
-            text.Append($"  {stage.Id,-9} {stage.Name,-24} {steps.Count(s => s.Kind == StepKind.Migrate),4} migrations  {Time(steps.Min(s => s.PlannedStart))} .. {Time(steps.Max(s => s.PlannedEnd))}");
+            text.Append($"  {stage.Id,-9} {stage.Name,-24} {Plural(steps.Count(s => s.Kind == StepKind.Migrate), "migration"),-14}  {Time(steps.Min(s => s.PlannedStart))} .. {Time(steps.Max(s => s.PlannedEnd))}");
             text.Append(stage.DependsOn.Count > 0 ? $"  after {string.Join(", ", stage.DependsOn)}\n" : "\n");
         }
 
