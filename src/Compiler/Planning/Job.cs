@@ -47,7 +47,13 @@ internal sealed class Job
 
     public int Occurrence { get; set; } = -1;
 
-    public string Lane => From + ">" + To;
+    public string Lane => lane ??= From + ">" + To;
+
+    /// <summary>"cluster/node" for the per-node limit, computed once: the scheduler asks for it at every event.</summary>
+    public string NodeKey => nodeKey ??= From + "/" + Node;
+
+    private string? lane;
+    private string? nodeKey;
 
     /// <summary>Orders ready jobs: higher priority first, then riskier (longer) first, then by id.</summary>
     public static IComparer<Job> Order { get; } = Comparer<Job>.Create((a, b) =>

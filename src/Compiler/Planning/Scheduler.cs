@@ -21,6 +21,7 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
     private readonly SortedDictionary<string, SortedSet<Job>> lanes = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Job, (long, string)> sleeping = new();
     private readonly PriorityQueue<Job, (long, string)> active = new();
+    private readonly Dictionary<string, long> laneLightest = new(StringComparer.Ordinal);
 
     public void Run(IReadOnlyList<VmPlan> vms, IReadOnlyList<Gate> gates)
     {
@@ -79,6 +80,8 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
             lanes[job.Lane] = lane;
         }
 
+        laneLightest[job.Lane] = Math.Min(laneLightest.GetValueOrDefault(job.Lane, long.MaxValue), job.BandwidthBps);
+
         return lane;
     }
 
@@ -99,7 +102,8 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
             var looked = 0;
             foreach (var job in lane)
             {
-                if (!LaneHasRoom(job))
+                if (!LaneHasRoom(job) || job.Link is not null &&
+                    limits.LinkBandwidth[job.Link.Id] - linkBandwidth.GetValueOrDefault(job.Link.Id) < laneLightest[job.Lane])
                 {
                     break;
                 }
@@ -109,7 +113,8 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
                     break;
                 }
 
-                if (!JobHasRoom(job))
+                // A job that needs more of the link than is free lets a lighter one behind it go first.
+                if (!JobHasRoom(job) || !BandwidthHasRoom(job))
                 {
                     continue;
                 }
@@ -163,16 +168,15 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
             return false;
         }
 
-        return job.Link is null ||
-               linkActive.GetValueOrDefault(job.Link.Id) < limits.PerLink &&
-               linkBandwidth.GetValueOrDefault(job.Link.Id) + job.BandwidthBps <= limits.LinkBandwidth[job.Link.Id];
+        return job.Link is null || linkActive.GetValueOrDefault(job.Link.Id) < limits.PerLink;
     }
 
-    private bool JobHasRoom(Job job) =>
-        (job.Node is null || nodeActive.GetValueOrDefault(NodeKey(job)) < limits.PerNode[job.From]) &&
-        job.Owner.Groups.All(g => groupActive[g] < limits.GroupMax[g]);
+    private bool BandwidthHasRoom(Job job) =>
+        job.Link is null || linkBandwidth.GetValueOrDefault(job.Link.Id) + job.BandwidthBps <= limits.LinkBandwidth[job.Link.Id];
 
-    private static string NodeKey(Job job) => job.From + "/" + job.Node;
+    private bool JobHasRoom(Job job) =>
+        (job.Node is null || nodeActive.GetValueOrDefault(job.NodeKey) < limits.PerNode[job.From]) &&
+        job.Owner.Groups.All(g => groupActive[g] < limits.GroupMax[g]);
 
     private void Acquire(Job job, int delta)
     {
@@ -184,7 +188,7 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
 
         if (job.Node is not null)
         {
-            nodeActive[NodeKey(job)] = nodeActive.GetValueOrDefault(NodeKey(job)) + delta;
+            nodeActive[job.NodeKey] = nodeActive.GetValueOrDefault(job.NodeKey) + delta;
         }
 
         if (job.Link is not null)
