@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Reconcile.Compiler;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Formatting;
@@ -32,49 +31,26 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        DateTime now;
-        if (arguments.Now is null)
-        {
-            var current = clock();
-            now = new DateTime(current.Year, current.Month, current.Day, current.Hour, current.Minute, 0, DateTimeKind.Utc);
-        }
-        else if (DateTimeOffset.TryParse(arguments.Now, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            now = parsed.UtcDateTime;
-        }
-        else
+        if (PlanPipeline.ParseNow(arguments.Now, clock) is not { } now)
         {
             io.Error.WriteLine($"reconcile: --now '{arguments.Now}' is not an RFC 3339 time such as 2026-12-05T00:00:00Z");
             return ExitCodes.Usage;
         }
 
-        var validation = PlanValidator.Validate(arguments.Paths, io.CurrentDirectory);
-        var diagnostics = new List<Diagnostic>(validation.Diagnostics);
-        var graphs = new List<ExecutionGraph>();
-        if (!validation.HasErrors)
-        {
-            if (validation.Model.Plans.IsEmpty)
-            {
-                io.Error.WriteLine("reconcile: the paths hold no MigrationPlan to plan");
-                return ExitCodes.Usage;
-            }
-
-            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
-            {
-                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
-                diagnostics.AddRange(result.Diagnostics.Where(d => !validation.Diagnostics.Contains(d)));
-                if (result.Graph is { } graph)
-                {
-                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
-                }
-            }
-        }
-
-        var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
-        if (validation.HasInputProblem || sorted.Any(d => d.IsError))
+        var run = PlanPipeline.Run(arguments.Paths, now, io.CurrentDirectory);
+        var validation = run.Validation;
+        var graphs = run.Graphs;
+        var sorted = run.Diagnostics;
+        if (run.HasErrors)
         {
             io.Out.Write(DiagnosticRenderer.Text(sorted));
-            return validation.HasInputProblem ? ExitCodes.Usage : ExitCodes.Errors;
+            return run.ExitCode;
+        }
+
+        if (validation.Model.Plans.IsEmpty)
+        {
+            io.Error.WriteLine("reconcile: the paths hold no MigrationPlan to plan");
+            return ExitCodes.Usage;
         }
 
         if (arguments.Out is { } directory)

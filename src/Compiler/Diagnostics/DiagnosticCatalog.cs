@@ -158,6 +158,14 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor ProgressTimeout = new("RC5011", "progress-timeout-exceeded", E, "S23",
         "Pre-copy makes no progress for longer than progressTimeout before auto-converge takes hold; raise progressTimeout, raise the bandwidth, or allow post-copy.");
 
+    // RC6xxx: templates and manifests.
+    public static readonly DiagnosticDescriptor TemplateSyntax = new("RC6001", "template-syntax", E, null,
+        "Fix the Scriban syntax at this position of the template (see templates/ for the defaults).");
+    public static readonly DiagnosticDescriptor TemplateRuntime = new("RC6002", "template-runtime", E, null,
+        "The template uses a variable or function that does not exist, or loops too long; docs/manifests.md lists what templates receive.");
+    public static readonly DiagnosticDescriptor RenderedYamlInvalid = new("RC6003", "rendered-yaml-invalid", E, null,
+        "The template produced text that is not one YAML mapping; check indentation and quoting in the template.");
+
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
         typeof(DiagnosticCatalog).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

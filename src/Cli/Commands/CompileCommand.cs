@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Reconcile.Compiler.Formatting;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Compiler.Semantics;
+
+namespace Reconcile.Cli.Commands;
+
+/// <summary>
+/// `reconcile compile PATH... --out DIR [--now T] [--templates DIR]`: validate, plan and render.
+/// DIR gets graph.json/.dot/.mmd, summary.txt and DIR/&lt;cluster&gt;/static/*.yaml with a
+/// kustomization.yaml; with several plans, one such tree per plan under DIR/&lt;plan&gt;/. On any
+/// error nothing is written.
+/// </summary>
+public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
+{
+    public sealed record Arguments(IReadOnlyList<string> Paths, string Out, string? Now, string? Templates);
+
+    public static Command CreateCommand(IOContext io, Func<DateTime> clock)
+    {
+        var paths = new Argument<string[]>("path") { Description = "Plan files or directories.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory (replaced as a whole).", Required = true };
+        var now = new Option<string>("--now") { Description = "Plan as if it were this UTC time (RFC 3339); default: the current minute." };
+        var templates = new Option<string>("--templates") { Description = "Directory whose files override the default templates of the same name." };
+        var command = new Command("compile", "Validate, plan and render the manifests for every cluster.") { paths, output, now, templates };
+        command.SetAction(parse => new CompileCommand(io, clock).Run(new Arguments(parse.GetValue(paths) ?? [], parse.GetValue(output)!, parse.GetValue(now), parse.GetValue(templates))));
+        return command;
+    }
+
+    public int Run(Arguments arguments)
+    {
+        if (arguments.Paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            io.Error.WriteLine($"reconcile: unknown option '{option}'");
+            return ExitCodes.Usage;
+        }
+
+        if (PlanPipeline.ParseNow(arguments.Now, clock) is not { } now)
+        {
+            io.Error.WriteLine($"reconcile: --now '{arguments.Now}' is not an RFC 3339 time such as 2026-12-05T00:00:00Z");
+            return ExitCodes.Usage;
+        }
+
+        if (arguments.Templates is { } dir && !Directory.Exists(Path.GetFullPath(dir, io.CurrentDirectory)))
+        {
+            io.Error.WriteLine($"reconcile: --templates '{dir}' is not a directory");
+            return ExitCodes.Usage;
+        }
+
+        var run = PlanPipeline.Run(arguments.Paths, now, io.CurrentDirectory);
+        var diagnostics = run.Diagnostics.ToList();
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        var templates = new TemplateSet(arguments.Templates is null ? null : Path.GetFullPath(arguments.Templates, io.CurrentDirectory), io.CurrentDirectory);
+        foreach (var graph in run.HasErrors ? [] : run.Graphs)
+        {
+            var plan = run.Validation.Model.Plans.First(p => p.Name == graph.Plan);
+            var prefix = run.Graphs.Count == 1 ? "" : graph.Plan + "/";
+            var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, run.Validation.Model));
+            diagnostics.AddRange(rendered.Diagnostics);
+            foreach (var file in rendered.Files)
+            {
+                files[prefix + file.Path] = file.Content;
+            }
+
+            files[prefix + "graph.json"] = GraphWriter.Json(graph);
+            files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
+            files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
+            files[prefix + "summary.txt"] = GraphWriter.Summary(graph, plan.Suspend);
+        }
+
+        diagnostics = [.. diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal)];
+        io.Out.Write(DiagnosticRenderer.Text(diagnostics));
+        if (run.HasErrors || diagnostics.Any(d => d.IsError))
+        {
+            return run.Validation.HasInputProblem ? ExitCodes.Usage : ExitCodes.Errors;
+        }
+
+        if (run.Validation.Model.Plans.IsEmpty)
+        {
+            io.Error.WriteLine("reconcile: the paths hold no MigrationPlan to compile");
+            return ExitCodes.Usage;
+        }
+
+        OutputDirectory.Replace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), files);
+        io.Out.WriteLine($"wrote {files.Count} files to {arguments.Out}");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Reconcile.Compiler;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Planning;
+
+namespace Reconcile.Cli;
+
+/// <summary>What `plan` and `compile` share: parse --now, validate, plan every MigrationPlan.</summary>
+public sealed record PlanPipelineResult(ValidationResult Validation, IReadOnlyList<ExecutionGraph> Graphs, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
+
+    public int ExitCode => Validation.HasInputProblem ? ExitCodes.Usage : HasErrors ? ExitCodes.Errors : ExitCodes.Success;
+}
+
+public static class PlanPipeline
+{
+    /// <summary>--now as given, or the current minute (UTC); null when the text is not a time.</summary>
+    public static DateTime? ParseNow(string? text, Func<DateTime> clock)
+    {
+        if (text is null)
+        {
+            var current = clock();
+            return new DateTime(current.Year, current.Month, current.Day, current.Hour, current.Minute, 0, DateTimeKind.Utc);
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.UtcDateTime : null;
+    }
+
+    public static PlanPipelineResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory)
+    {
+        var validation = PlanValidator.Validate(paths, currentDirectory);
+        var diagnostics = new List<Diagnostic>(validation.Diagnostics);
+        var graphs = new List<ExecutionGraph>();
+        if (!validation.HasErrors)
+        {
+            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
+                diagnostics.AddRange(result.Diagnostics);
+                if (result.Graph is { } graph)
+                {
+                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
+                }
+            }
+        }
+
+        var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
+        return new PlanPipelineResult(validation, graphs, sorted);
+    }
+}

@@ -1,0 +1,228 @@
+using System.Globalization;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Loading;
+using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Semantics;
+using Scriban;
+using Scriban.Functions;
+using Scriban.Runtime;
+using Scriban.Syntax;
+
+namespace Reconcile.Compiler.Rendering;
+
+/// <summary>A rendered file, relative to the output directory.</summary>
+public sealed record RenderedFile(string Path, string Content);
+
+public sealed record RenderResult(IReadOnlyList<RenderedFile> Files, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Renders the manifests of one planned MigrationPlan, one folder per cluster. Templates see only
+/// plain data (strings, numbers, lists, maps) built here: no .NET objects, no clock, no filesystem.
+/// Rendering is parse, check, render; every template problem is a diagnostic at the template's
+/// file:line, and every rendered file must be one YAML mapping.
+/// </summary>
+public sealed class ManifestRenderer(TemplateSet templates)
+{
+    public const string LabelPrefix = "migration.reconcile.dev/";
+
+    /// <summary>Namespace of KubeVirt's own pods (virt-handler, the synchronization controller).</summary>
+    public const string KubeVirtNamespace = "kubevirt";
+
+    /// <summary>KubeVirt's default synchronization-controller port (spec.synchronizationPort, kubevirt-facts §6).</summary>
+    public const int SynchronizationPort = 9185;
+
+    private readonly Dictionary<string, Template> parsed = new(StringComparer.Ordinal);
+    private readonly List<Diagnostic> diagnostics = [];
+
+    public RenderResult Render(ExecutionGraph graph, PlanScope scope)
+    {
+        var files = new List<RenderedFile>();
+        var plan = scope.Plan;
+        var steps = graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).ToList();
+        var clusters = steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
+        foreach (var cluster in clusters)
+        {
+            var statics = new List<string>();
+            foreach (var move in plan.Moves.Where(m => steps.Any(s => s.Move == m.Name && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))).OrderBy(m => m.Name, StringComparer.Ordinal))
+            {
+                var file = $"migrationpolicy-{KubernetesName.Of(move.Name)}.yaml";
+                if (RenderFile("migrationpolicy.yaml.sbn", "policy", PolicyData(plan, move)) is { } text)
+                {
+                    files.Add(new RenderedFile($"{cluster}/static/{file}", text));
+                    statics.Add(file);
+                }
+            }
+
+            var peers = steps.Where(s => s.From!.Cluster != s.To!.Cluster && (s.From.Cluster == cluster || s.To.Cluster == cluster))
+                .Select(s => s.From!.Cluster == cluster ? s.To!.Cluster : s.From.Cluster).Distinct().Order(StringComparer.Ordinal)
+                .Select(scope.Cluster).OfType<Cluster>().ToList();
+            if (peers.Count > 0 && scope.Cluster(cluster) is { Migration.Ports: { } ports })
+            {
+                var file = "networkpolicy-migration.yaml";
+                if (RenderFile("networkpolicy.yaml.sbn", "network", NetworkData(plan, ports, peers)) is { } text)
+                {
+                    files.Add(new RenderedFile($"{cluster}/static/{file}", text));
+                    statics.Add(file);
+                }
+            }
+
+            var resources = new ScriptArray();
+            foreach (var file in statics.Order(StringComparer.Ordinal))
+            {
+                resources.Add(file);
+            }
+
+            if (RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false) is { } kustomization)
+            {
+                files.Add(new RenderedFile($"{cluster}/static/kustomization.yaml", kustomization));
+            }
+        }
+
+        return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]);
+    }
+
+    /// <summary>The labels Reconcile puts on everything it owns, and on the VMIs its policies select.</summary>
+    public static SortedDictionary<string, string> OwnedLabels(string plan, string? move = null)
+    {
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["app.kubernetes.io/managed-by"] = "reconcile",
+            [LabelPrefix + "plan"] = KubernetesName.Of(plan),
+        };
+        if (move is not null)
+        {
+            labels[LabelPrefix + "move"] = KubernetesName.Of(move);
+        }
+
+        return labels;
+    }
+
+    private static ScriptObject PolicyData(MigrationPlan plan, Move move)
+    {
+        var strategy = plan.Strategy;
+        var selector = OwnedLabels(plan.Name, move.Name);
+        selector.Remove("app.kubernetes.io/managed-by");
+        return new ScriptObject
+        {
+            ["name"] = KubernetesName.Of(plan.Name, move.Name),
+            ["labels"] = Pairs(OwnedLabels(plan.Name, move.Name)),
+            ["selector"] = Pairs(selector),
+            ["allow_auto_converge"] = strategy.AllowAutoConverge,
+            ["allow_post_copy"] = strategy.AllowPostCopy,
+            ["allow_workload_disruption"] = strategy.AllowWorkloadDisruption,
+            // MigrationPolicy.bandwidthPerMigration is a Quantity of bytes per second.
+            ["bandwidth_bytes_per_second"] = strategy.BandwidthPerMigrationBitsPerSecond is { } bits and > 0
+                ? (bits / 8).ToString(CultureInfo.InvariantCulture) : null,
+            ["completion_timeout_per_gib"] = (long)strategy.CompletionTimeoutPerGiB.TotalSeconds,
+            ["max_downtime_ms"] = Math.Max(1, (long)strategy.MaxDowntime.TotalMilliseconds),
+        };
+    }
+
+    private static ScriptObject NetworkData(MigrationPlan plan, string ports, List<Cluster> peers)
+    {
+        var range = ports.Split('-');
+        var from = int.Parse(range[0], CultureInfo.InvariantCulture);
+        var peerList = new ScriptArray();
+        foreach (var cidr in peers.Select(p => p.Migration.Cidr).OfType<string>().Distinct().Order(StringComparer.Ordinal))
+        {
+            peerList.Add(new ScriptObject { ["cidr"] = cidr });
+        }
+
+        return new ScriptObject
+        {
+            ["name"] = KubernetesName.Of("reconcile", plan.Name, "migration"),
+            ["namespace"] = KubeVirtNamespace,
+            ["labels"] = Pairs(OwnedLabels(plan.Name)),
+            ["peers"] = peerList,
+            ["port_from"] = from,
+            ["port_to"] = range.Length > 1 ? int.Parse(range[1], CultureInfo.InvariantCulture) : from,
+            ["sync_port"] = SynchronizationPort,
+        };
+    }
+
+    private static ScriptArray Pairs(IEnumerable<KeyValuePair<string, string>> map)
+    {
+        var array = new ScriptArray();
+        foreach (var (key, value) in map)
+        {
+            array.Add(new ScriptObject { ["key"] = key, ["value"] = value });
+        }
+
+        return array;
+    }
+
+    /// <summary>Parses (once), renders and checks one template; null when it failed (and diagnostics say why).</summary>
+    private string? RenderFile(string name, string variable, ScriptObject data, bool expectKind = true)
+    {
+        if (templates.Read(name) is not { } source)
+        {
+            diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(SourceLocation.StartOf("templates/" + name), $"template {name} does not exist"));
+            return null;
+        }
+
+        if (!parsed.TryGetValue(name, out var template))
+        {
+            template = Template.Parse(source.Text, source.DisplayPath);
+            parsed[name] = template;
+        }
+
+        if (template.HasErrors)
+        {
+            foreach (var message in template.Messages.Where(m => m.Type == Scriban.Parsing.ParserMessageType.Error))
+            {
+                diagnostics.Add(DiagnosticCatalog.TemplateSyntax.At(At(source.DisplayPath, message.Span), message.Message));
+            }
+
+            return null;
+        }
+
+        var context = new TemplateContext(Builtins())
+        {
+            StrictVariables = true,
+            LoopLimit = 100_000,
+            RecursiveLimit = 16,
+            TemplateLoader = templates,
+            EnableRelaxedMemberAccess = false,
+        };
+        context.PushGlobal(new ScriptObject { [variable] = data });
+        string text;
+        try
+        {
+            text = template.Render(context);
+        }
+        catch (ScriptRuntimeException e)
+        {
+            diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(At(source.DisplayPath, e.Span), e.OriginalMessage));
+            return null;
+        }
+
+        text = text.TrimStart('\n').TrimEnd() + "\n";
+        var documents = new List<PlanDocument>();
+        var problems = new List<Diagnostic>();
+        PlanLoader.LoadText(source.DisplayPath, text, documents, problems);
+        if (problems.Count > 0 || documents.Count != 1 || documents[0].Root is not System.Text.Json.Nodes.JsonObject root ||
+            expectKind && root["kind"] is null)
+        {
+            diagnostics.Add(DiagnosticCatalog.RenderedYamlInvalid.At(SourceLocation.StartOf(source.DisplayPath),
+                $"template {name} rendered {(problems.Count > 0 ? "text that does not parse: " + problems[0].Message : "something other than one Kubernetes object")}"));
+            return null;
+        }
+
+        return text;
+    }
+
+    /// <summary>Scriban's built-ins without `date` (a clock) and `include` beyond the confined loader.</summary>
+    private static BuiltinFunctions Builtins()
+    {
+        var builtins = new BuiltinFunctions();
+        builtins.Remove("date");
+        return builtins;
+    }
+
+    private static SourceLocation At(string file, Scriban.Parsing.SourceSpan span) =>
+        new(file, Math.Max(1, span.Start.Line + 1), Math.Max(1, span.Start.Column + 1));
+}

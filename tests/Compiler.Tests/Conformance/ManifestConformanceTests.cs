@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Loading;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Compiler.Semantics;
+
+namespace Reconcile.Compiler.Tests.Conformance;
+
+/// <summary>Every object rendered from every example plan is what the real APIs accept.</summary>
+public sealed class ManifestConformanceTests
+{
+    private static readonly (UpstreamSchemas? Schemas, string? Missing) Upstream = UpstreamSchemas.Load();
+
+    internal static RenderResult Render(string example, TemplateSet? templates = null)
+    {
+        var (validation, result) = PlannerTests.PlanPath($"plans/examples/{example}", PlannerTests.Now);
+        var plan = validation.Model.Plans[0];
+        return new ManifestRenderer(templates ?? new TemplateSet()).Render(result.Graph!, PlanScope.Create(plan, validation.Model));
+    }
+
+    private static JsonObject Parse(RenderedFile file)
+    {
+        var documents = new List<PlanDocument>();
+        var diagnostics = new List<Diagnostic>();
+        PlanLoader.LoadText(file.Path, file.Content, documents, diagnostics);
+        Assert.Empty(diagnostics);
+        return (JsonObject)documents.Single().Root!;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(ExampleTests.Examples), MemberType = typeof(ExampleTests))]
+    public void Rendered_objects_conform_to_the_upstream_schemas(string example)
+    {
+        Skip.If(Upstream.Schemas is null, Upstream.Missing);
+        var rendered = Render(example);
+        Assert.Empty(rendered.Diagnostics);
+        var objects = rendered.Files.Where(f => !f.Path.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(objects);
+        foreach (var file in objects)
+        {
+            var manifest = Parse(file);
+            Assert.True(Upstream.Schemas!.Knows(manifest["apiVersion"]!.GetValue<string>(), manifest["kind"]!.GetValue<string>()), $"{file.Path}: no upstream schema");
+            var problems = Upstream.Schemas.Check(manifest);
+            Assert.True(problems.Count == 0, $"{file.Path}:\n{string.Join("\n", problems)}");
+        }
+    }
+
+    [SkippableFact]
+    public void The_check_rejects_unknown_fields_wrong_types_and_missing_required_fields()
+    {
+        Skip.If(Upstream.Schemas is null, Upstream.Missing);
+        var policy = Parse(Render("node-drain").Files.First(f => f.Path.Contains("migrationpolicy", StringComparison.Ordinal)));
+        Assert.Empty(Upstream.Schemas!.Check(policy));
+
+        var unknown = (JsonObject)policy.DeepClone();
+        unknown["spec"]!["bandwithPerMigration"] = "1Gi";
+        Assert.Contains(Upstream.Schemas.Check(unknown), p => p.Contains("spec.bandwithPerMigration: unknown field", StringComparison.Ordinal));
+
+        var wrongType = (JsonObject)policy.DeepClone();
+        wrongType["spec"]!["allowAutoConverge"] = "yes";
+        Assert.Contains(Upstream.Schemas.Check(wrongType), p => p.StartsWith("spec.allowAutoConverge: expected boolean", StringComparison.Ordinal));
+
+        var missing = (JsonObject)policy.DeepClone();
+        missing["spec"]!.AsObject().Remove("selectors");
+        Assert.Contains(Upstream.Schemas.Check(missing), p => p.Contains("missing required field selectors", StringComparison.Ordinal));
+
+        var badMetadata = (JsonObject)policy.DeepClone();
+        badMetadata["metadata"]!["nmae"] = "x";
+        Assert.Contains(Upstream.Schemas.Check(badMetadata), p => p.Contains("metadata.nmae: unknown field", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rendering_is_byte_identical_and_matches_the_golden_folders()
+    {
+        foreach (var example in new[] { "fra-to-sgp", "node-drain", "onprem-to-cloud" })
+        {
+            var first = Render(example);
+            var second = Render(example);
+            Assert.Equal(first.Files, second.Files);
+            foreach (var file in first.Files)
+            {
+                BaselineFiles.Check(Repository.PathOf("tests", "Compiler.Tests", "Manifests", example, Path.GetDirectoryName(file.Path)!), Path.GetFileName(file.Path), file.Content);
+            }
+        }
+    }
+
+    [Fact]
+    public void Object_names_stay_within_kubernetes_rules_and_distinct()
+    {
+        Assert.Equal("plan-move", KubernetesName.Of("plan", "move"));
+        var a = KubernetesName.Of(new string('a', 60), "move-one");
+        var b = KubernetesName.Of(new string('a', 60), "move-two");
+        Assert.True(a.Length <= 63 && b.Length <= 63);
+        Assert.NotEqual(a, b);
+        Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", KubernetesName.Of("migrate-payments.db-0"));
+        Assert.NotEqual(KubernetesName.Of("a.b"), KubernetesName.Of("a-b"));
+    }
+
+    [Fact]
+    public void A_template_syntax_error_is_a_diagnostic_at_the_template_line()
+    {
+        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "migrationpolicy.yaml.sbn"), "apiVersion: v1\nkind: X\nmetadata:\n  name: {{ if }}\n");
+            var d = Render("node-drain", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
+            Assert.Equal(("RC6001", "migrationpolicy.yaml.sbn"), (d.Code, d.Location.File));
+            Assert.True(d.Location.Line >= 4);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Templates_cannot_use_unknown_variables_the_clock_or_files_outside_the_templates()
+    {
+        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
+        try
+        {
+            foreach (var (body, line) in new[] { ("kind: X\nname: {{ policy.nmae }}\n", 2), ("kind: X\nat: {{ date.now }}\n", 2), ("kind: X\n{{ include '../../etc/passwd' }}\n", 2) })
+            {
+                File.WriteAllText(Path.Combine(dir.FullName, "migrationpolicy.yaml.sbn"), body);
+                var d = Render("node-drain", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
+                Assert.Equal(("RC6002", "migrationpolicy.yaml.sbn", line), (d.Code, d.Location.File, d.Location.Line));
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_template_that_renders_no_object_is_a_diagnostic()
+    {
+        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "networkpolicy.yaml.sbn"), "- just\n- a list\n");
+            var d = Render("fra-to-sgp", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
+            Assert.Equal("RC6003", d.Code);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Loading;
+
+namespace Reconcile.Compiler.Tests.Conformance;
+
+/// <summary>
+/// The upstream API schemas in ../shared/ref (KubeVirt CRD openAPIV3Schemas, Kubernetes 1.35 OpenAPI v3),
+/// and a strict structural check of an object against them: unknown fields, wrong types, missing
+/// required fields and values outside an enum all fail — stricter than an API server, which would
+/// prune unknown fields silently.
+/// </summary>
+internal sealed class UpstreamSchemas
+{
+    private readonly Dictionary<string, JsonNode> components = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string ApiVersion, string Kind), JsonNode> roots = [];
+
+    private UpstreamSchemas(string reference)
+    {
+        foreach (var file in new[] { "kubernetes/k8s-1.35-api__v1_openapi.json", "kubernetes/k8s-1.35-apis__networking.k8s.io__v1_openapi.json" })
+        {
+            foreach (var (name, schema) in JsonNode.Parse(File.ReadAllText(Path.Combine(reference, file)))!["components"]!["schemas"]!.AsObject())
+            {
+                components.TryAdd(name, schema!);
+            }
+        }
+
+        roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
+        roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
+        roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
+        roots[("kubevirt.io/v1", "VirtualMachine")] = Crd(reference, "kubevirt/crd-schema-virtualmachine.yaml");
+        roots[("monitoring.coreos.com/v1", "PrometheusRule")] = PrometheusRule(reference);
+    }
+
+    /// <summary>The schemas, or null with the reason when ../shared/ref is not beside the repository.</summary>
+    public static (UpstreamSchemas? Schemas, string? Missing) Load()
+    {
+        var reference = Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "ref"));
+        return Directory.Exists(reference)
+            ? (new UpstreamSchemas(reference), null)
+            : (null, $"upstream schemas not found at {reference} (../shared is not beside this checkout)");
+    }
+
+    public bool Knows(string apiVersion, string kind) => roots.ContainsKey((apiVersion, kind));
+
+    public List<string> Check(JsonObject manifest)
+    {
+        var problems = new List<string>();
+        var key = (manifest["apiVersion"]?.GetValue<string>() ?? "", manifest["kind"]?.GetValue<string>() ?? "");
+        if (!roots.TryGetValue(key, out var schema))
+        {
+            problems.Add($"no upstream schema for {key.Item1} {key.Item2}");
+            return problems;
+        }
+
+        Check(manifest, schema, "", problems);
+        return problems;
+    }
+
+    private static JsonNode Crd(string reference, string file) => Yaml(Path.Combine(reference, file))["openAPIV3Schema"]!;
+
+    private static JsonNode PrometheusRule(string reference)
+    {
+        var crd = Yaml(Path.Combine(reference, "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"));
+        return crd["spec"]!["versions"]!.AsArray().First(v => v!["name"]!.GetValue<string>() == "v1")!["schema"]!["openAPIV3Schema"]!;
+    }
+
+    private static JsonObject Yaml(string path)
+    {
+        var documents = new List<PlanDocument>();
+        var diagnostics = new List<Diagnostic>();
+        PlanLoader.LoadText(path, File.ReadAllText(path), documents, diagnostics);
+        Assert.Empty(diagnostics);
+        return (JsonObject)documents.Single().Root!;
+    }
+
+    private JsonNode Resolve(JsonNode schema)
+    {
+        while (schema["$ref"] is JsonValue reference)
+        {
+            schema = components[reference.GetValue<string>()["#/components/schemas/".Length..]];
+        }
+
+        return schema;
+    }
+
+    private void Check(JsonNode? value, JsonNode schema, string path, List<string> problems)
+    {
+        schema = Resolve(schema);
+        if (schema["allOf"] is JsonArray all)
+        {
+            // Kubernetes' OpenAPI wraps a $ref in allOf to add a description or default; the parts say it all.
+            foreach (var part in all)
+            {
+                Check(value, part!, path, problems);
+            }
+
+            return;
+        }
+
+        if (value is null)
+        {
+            if (schema["nullable"]?.GetValue<bool>() != true)
+            {
+                problems.Add($"{path}: null is not allowed");
+            }
+
+            return;
+        }
+
+        if (schema["x-kubernetes-int-or-string"]?.GetValue<bool>() == true || schema["format"]?.GetValue<string>() == "int-or-string")
+        {
+            if (!IsKind(value, "integer") && !IsKind(value, "string"))
+            {
+                problems.Add($"{path}: expected an integer or a string");
+            }
+
+            return;
+        }
+
+        foreach (var alternatives in new[] { schema["anyOf"], schema["oneOf"] }.OfType<JsonArray>())
+        {
+            if (!alternatives.Any(a => { var p = new List<string>(); Check(value, a!, path, p); return p.Count == 0; }))
+            {
+                problems.Add($"{path}: matches none of its alternatives");
+            }
+        }
+
+        var type = schema["type"]?.GetValue<string>();
+        if (type is not null && !IsKind(value, type))
+        {
+            problems.Add($"{path}: expected {type}, got {value.GetValueKind().ToString().ToLowerInvariant()}");
+            return;
+        }
+
+        if (schema["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
+        {
+            problems.Add($"{path}: {value.ToJsonString()} is not one of {allowed.ToJsonString()}");
+        }
+
+        if (value is JsonObject obj)
+        {
+            CheckObject(obj, schema, path, problems);
+        }
+        else if (value is JsonArray array && schema["items"] is { } items)
+        {
+            for (var i = 0; i < array.Count; i++)
+            {
+                Check(array[i], items, $"{path}[{i}]", problems);
+            }
+        }
+    }
+
+    private void CheckObject(JsonObject obj, JsonNode schema, string path, List<string> problems)
+    {
+        foreach (var required in schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
+        {
+            if (!obj.ContainsKey(required))
+            {
+                problems.Add($"{path}: missing required field {required}");
+            }
+        }
+
+        var properties = schema["properties"] as JsonObject;
+        var additional = schema["additionalProperties"];
+        var preserve = schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
+        foreach (var (name, child) in obj)
+        {
+            var childPath = path.Length == 0 ? name : $"{path}.{name}";
+            if (properties?[name] is { } property)
+            {
+                // A CRD's metadata is `type: object` only; the API server checks it as ObjectMeta, and so do we.
+                var isCrdMetadata = path.Length == 0 && name == "metadata" && Resolve(property)["properties"] is null;
+                Check(child, isCrdMetadata ? components["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"] : property, childPath, problems);
+            }
+            else if (additional is JsonObject additionalSchema)
+            {
+                Check(child, additionalSchema, childPath, problems);
+            }
+            else if (!preserve && !(additional is JsonValue a && a.GetValue<bool>()))
+            {
+                problems.Add($"{childPath}: unknown field");
+            }
+        }
+    }
+
+    private static bool IsKind(JsonNode value, string type) => type switch
+    {
+        "object" => value is JsonObject,
+        "array" => value is JsonArray,
+        "string" => value.GetValueKind() == System.Text.Json.JsonValueKind.String,
+        "boolean" => value.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False,
+        "integer" => value.GetValueKind() == System.Text.Json.JsonValueKind.Number && value is JsonValue v && (v.TryGetValue<long>(out _) || v.TryGetValue<double>(out var d) && Math.Floor(d) == d),
+        "number" => value.GetValueKind() == System.Text.Json.JsonValueKind.Number,
+        _ => true,
+    };
+}
