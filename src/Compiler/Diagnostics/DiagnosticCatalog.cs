@@ -112,6 +112,8 @@ public static class DiagnosticCatalog
         "Install qemu-guest-agent in the VM, or set strategy.verify.guestAgent: false.");
     public static readonly DiagnosticDescriptor DecentralizedUnsupported = new("RC3017", "decentralized-migration-unavailable", E, null,
         "Cross-cluster live migration needs KubeVirt >= v1.6 on both clusters with the DecentralizedLiveMigration feature gate (enabled by default from v1.10).");
+    public static readonly DiagnosticDescriptor SynchronizationAddressMissing = new("RC3018", "synchronization-address-missing", E, "S5",
+        "Set kubevirt.synchronizationAddress (host:port of the target's virt-synchronization-controller, port 9185 by default) so the source VMIM can dial it.");
 
     // RC4xxx: windows (S30).
     public static readonly DiagnosticDescriptor InvalidCron = new("RC4001", "invalid-cron", E, "S30",

@@ -29,7 +29,8 @@ public sealed record Cluster(
 }
 
 /// <param name="Version">Major, minor and patch; null when the plan does not say.</param>
-public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates)
+/// <param name="SynchronizationAddress">host:port of the cluster's virt-synchronization-controller, for peers' sendTo.connectURL.</param>
+public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates, string? SynchronizationAddress = null)
 {
     public const string DecentralizedLiveMigrationGate = "DecentralizedLiveMigration";
 

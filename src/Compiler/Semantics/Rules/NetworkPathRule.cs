@@ -69,6 +69,13 @@ public sealed class NetworkPathRule : IPlanRule
                 {
                     CheckEnd(move, end, field, reportedClusters, diagnostics);
                 }
+
+                // The source VMIM of a decentralized migration dials the target's synchronization controller.
+                if (target.KubeVirt.SynchronizationAddress is null && reportedClusters.Add("sync:" + target.Name))
+                {
+                    diagnostics.Write(DiagnosticCatalog.SynchronizationAddressMissing.At(target.Source.At("kubevirt"),
+                        $"cluster {target.Name} receives move '{move.Name}' but declares no kubevirt.synchronizationAddress for the source to connect to"));
+                }
             }
         }
 
