@@ -82,7 +82,130 @@ public sealed class ManifestRenderer(TemplateSet templates)
             }
         }
 
+        RenderSteps(graph, scope, files);
         return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]);
+    }
+
+    /// <summary>
+    /// DIR/&lt;cluster&gt;/steps/&lt;step-id&gt;.yaml, applied by the reconciler when the step starts: a
+    /// snapshot; an in-cluster VMIM; or, across clusters, the receiver VM and the receiving VMIM on the
+    /// target and the sending VMIM on the source, sharing one migration id.
+    /// </summary>
+    private void RenderSteps(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
+    {
+        var plan = scope.Plan;
+        var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (var step in graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.Snapshot))
+        {
+            var vm = vms[step.Vm!];
+            var move = moves[step.Move!];
+            var name = KubernetesName.Of(plan.Name, step.Id);
+            var labels = OwnedLabels(plan.Name, move.Name);
+            labels[LabelPrefix + "step"] = KubernetesName.Of(step.Id);
+            var from = step.From!.Cluster;
+            var namespaceOn = (string cluster) => cluster == vm.Cluster ? vm.Namespace : move.TargetNamespace ?? vm.Namespace;
+            if (step.Kind == StepKind.Snapshot)
+            {
+                var snapshot = new ScriptObject { ["name"] = name, ["namespace"] = namespaceOn(from), ["labels"] = Pairs(labels), ["vm"] = vm.Name };
+                AddStepFile(files, from, step.Id, [("snapshot.yaml.sbn", "snapshot", snapshot)]);
+                continue;
+            }
+
+            var to = step.To!.Cluster;
+            if (from == to)
+            {
+                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, move.NodeSelector))]);
+            }
+            else if (scope.ModeOf(move) != MoveMode.Cold)
+            {
+                var connect = scope.Cluster(to)?.KubeVirt.SynchronizationAddress ?? "";
+                AddStepFile(files, to, step.Id,
+                [
+                    ("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to))),
+                    ("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(to), vm.Name, labels, "receive", null, ImmutableDictionaryEmpty)),
+                ]);
+                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, ImmutableDictionaryEmpty))]);
+            }
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> ImmutableDictionaryEmpty = new Dictionary<string, string>();
+
+    private void AddStepFile(List<RenderedFile> files, string cluster, string stepId, IEnumerable<(string Template, string Variable, ScriptObject Data)> objects)
+    {
+        var texts = objects.Select(o => RenderFile(o.Template, o.Variable, o.Data)).ToList();
+        if (texts.All(t => t is not null))
+        {
+            files.Add(new RenderedFile($"{cluster}/steps/{stepId}.yaml", string.Join("---\n", texts)));
+        }
+    }
+
+    private static ScriptObject Migration(string name, string ns, string vmi, IEnumerable<KeyValuePair<string, string>> labels, string role, string? connectUrl, IReadOnlyDictionary<string, string> nodeSelector) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = ns,
+        ["vmi_name"] = vmi,
+        ["labels"] = Pairs(labels),
+        ["role"] = role,
+        ["migration_id"] = name,
+        ["connect_url"] = connectUrl,
+        ["node_selector"] = Pairs(nodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)),
+    };
+
+    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns)
+    {
+        // Disks the target does not share arrive through the migration into blank DataVolumes; staged
+        // moves replicate them ahead, so the receiver uses the replicated claim like shared storage.
+        var staged = scope.ModeOf(move) == MoveMode.Staged || move.Via is not null;
+        var volumes = new ScriptArray();
+        var blanks = new ScriptArray();
+        foreach (var volume in vm.Volumes.OrderBy(v => v.Name, StringComparer.Ordinal))
+        {
+            var blank = !staged && MigrationEstimator.CopiesDisk(scope, volume, from, to);
+            var data = new ScriptObject
+            {
+                ["name"] = volume.Name,
+                ["claim"] = volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name),
+                ["blank"] = blank,
+                ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
+                ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
+            };
+            volumes.Add(data);
+            if (blank)
+            {
+                blanks.Add(data);
+            }
+        }
+
+        var networks = new ScriptArray();
+        foreach (var network in vm.Networks.IsEmpty ? [new VmNetwork("default", null, vm.Source)] : vm.Networks)
+        {
+            networks.Add(new ScriptObject { ["name"] = network.Name, ["nad"] = network.Nad });
+        }
+
+        var templateLabels = new SortedDictionary<string, string>(vm.Labels, StringComparer.Ordinal);
+        foreach (var (key, value) in OwnedLabels(scope.Plan.Name, move.Name).Where(l => l.Key.StartsWith(LabelPrefix, StringComparison.Ordinal)))
+        {
+            templateLabels[key] = value;
+        }
+
+        return new ScriptObject
+        {
+            ["name"] = vm.Name,
+            ["namespace"] = ns,
+            ["labels"] = Pairs(OwnedLabels(scope.Plan.Name, move.Name)),
+            ["template_labels"] = Pairs(templateLabels),
+            ["eviction_strategy"] = vm.EvictionStrategy,
+            ["cores"] = vm.Cpu.Cores ?? 1,
+            ["cpu_model"] = vm.Cpu.Model,
+            ["dedicated"] = vm.Cpu.Dedicated,
+            ["memory"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture),
+            ["hugepages"] = vm.HugepagesBytes is { } pages ? pages == 1024L * 1024 * 1024 ? "1Gi" : pages == 2L * 1024 * 1024 ? "2Mi" : pages.ToString(CultureInfo.InvariantCulture) : null,
+            ["volumes"] = volumes,
+            ["blank_volumes"] = blanks,
+            ["networks"] = networks,
+        };
     }
 
     /// <summary>The labels Reconcile puts on everything it owns, and on the VMIs its policies select.</summary>

@@ -18,13 +18,15 @@ public sealed class ManifestConformanceTests
         return new ManifestRenderer(templates ?? new TemplateSet()).Render(result.Graph!, PlanScope.Create(plan, validation.Model));
     }
 
-    private static JsonObject Parse(RenderedFile file)
+    private static JsonObject Parse(RenderedFile file) => ParseAll(file).Single();
+
+    private static List<JsonObject> ParseAll(RenderedFile file)
     {
         var documents = new List<PlanDocument>();
         var diagnostics = new List<Diagnostic>();
         PlanLoader.LoadText(file.Path, file.Content, documents, diagnostics);
         Assert.Empty(diagnostics);
-        return (JsonObject)documents.Single().Root!;
+        return [.. documents.Select(d => (JsonObject)d.Root!)];
     }
 
     [SkippableTheory]
@@ -36,9 +38,8 @@ public sealed class ManifestConformanceTests
         Assert.Empty(rendered.Diagnostics);
         var objects = rendered.Files.Where(f => !f.Path.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(objects);
-        foreach (var file in objects)
+        foreach (var (file, manifest) in objects.SelectMany(f => ParseAll(f).Select(m => (f, m))))
         {
-            var manifest = Parse(file);
             Assert.True(Upstream.Schemas!.Knows(manifest["apiVersion"]!.GetValue<string>(), manifest["kind"]!.GetValue<string>()), $"{file.Path}: no upstream schema");
             var problems = Upstream.Schemas.Check(manifest);
             Assert.True(problems.Count == 0, $"{file.Path}:\n{string.Join("\n", problems)}");

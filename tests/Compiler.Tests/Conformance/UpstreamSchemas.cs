@@ -13,6 +13,7 @@ namespace Reconcile.Compiler.Tests.Conformance;
 internal sealed class UpstreamSchemas
 {
     private readonly Dictionary<string, JsonNode> components = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonNode> definitions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string ApiVersion, string Kind), JsonNode> roots = [];
 
     private UpstreamSchemas(string reference)
@@ -25,6 +26,13 @@ internal sealed class UpstreamSchemas
             }
         }
 
+        // KubeVirt's swagger (OpenAPI 2) covers kinds whose CRD schema is not in ../shared/ref.
+        foreach (var (name, schema) in JsonNode.Parse(File.ReadAllText(Path.Combine(reference, "kubevirt/swagger.json")))!["definitions"]!.AsObject())
+        {
+            definitions.TryAdd(name, schema!);
+        }
+
+        roots[("snapshot.kubevirt.io/v1beta1", "VirtualMachineSnapshot")] = definitions["v1beta1.VirtualMachineSnapshot"];
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
         roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
         roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
@@ -78,7 +86,10 @@ internal sealed class UpstreamSchemas
     {
         while (schema["$ref"] is JsonValue reference)
         {
-            schema = components[reference.GetValue<string>()["#/components/schemas/".Length..]];
+            var target = reference.GetValue<string>();
+            schema = target.StartsWith("#/definitions/", StringComparison.Ordinal)
+                ? definitions[target["#/definitions/".Length..]]
+                : components[target["#/components/schemas/".Length..]];
         }
 
         return schema;
@@ -170,7 +181,7 @@ internal sealed class UpstreamSchemas
             if (properties?[name] is { } property)
             {
                 // A CRD's metadata is `type: object` only; the API server checks it as ObjectMeta, and so do we.
-                var isCrdMetadata = path.Length == 0 && name == "metadata" && Resolve(property)["properties"] is null;
+                var isCrdMetadata = name == "metadata" && Resolve(property)["properties"] is null && (path.Length == 0 || path.EndsWith("]", StringComparison.Ordinal) || path.EndsWith("template", StringComparison.Ordinal));
                 Check(child, isCrdMetadata ? components["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"] : property, childPath, problems);
             }
             else if (additional is JsonObject additionalSchema)
