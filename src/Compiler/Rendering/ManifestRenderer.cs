@@ -70,6 +70,12 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 }
             }
 
+            if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertData(graph, scope, cluster)) is { } rules)
+            {
+                files.Add(new RenderedFile($"{cluster}/static/prometheusrule-migrations.yaml", rules));
+                statics.Add("prometheusrule-migrations.yaml");
+            }
+
             var resources = new ScriptArray();
             foreach (var file in statics.Order(StringComparer.Ordinal))
             {
@@ -266,6 +272,68 @@ public sealed class ManifestRenderer(TemplateSet templates)
             ["sync_port"] = SynchronizationPort,
         };
     }
+
+    /// <summary>The PromQL of the plan's alerts for one cluster (docs/manifests.md explains each).</summary>
+    private static ScriptObject AlertData(ExecutionGraph graph, PlanScope scope, string cluster)
+    {
+        var plan = scope.Plan;
+        var strategy = plan.Strategy;
+        var namespaces = graph.Steps.Where(s => s.Kind == StepKind.Migrate && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))
+            .Select(s => s.Vm!.Split('/')[0]).Concat(plan.Moves.Select(m => m.TargetNamespace).OfType<string>())
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        var selector = $"namespace=~\"{string.Join("|", namespaces)}\"";
+        var progress = Math.Max(1, (long)strategy.ProgressTimeout.TotalSeconds);
+        var rules = new ScriptArray
+        {
+            Rule("ReconcileMigrationDataAboveMemory",
+                $"max by (namespace, name) (kubevirt_vmi_migration_data_processed_bytes{{{selector}}}) > on (namespace, name) 1.5 * max by (namespace, name) (kubevirt_vmi_memory_domain_bytes{{{selector}}})",
+                "1m", "warning", "A migration has sent more than 1.5 times the VM's memory (seed S22)",
+                "Pre-copy is re-sending dirty pages faster than it converges; consider auto-converge or more bandwidth."),
+            Rule("ReconcileMigrationNoProgress",
+                $"max by (namespace, name) (kubevirt_vmi_migration_data_remaining_bytes{{{selector}}}) > 0 and max by (namespace, name) (delta(kubevirt_vmi_migration_data_remaining_bytes{{{selector}}}[{progress}s])) >= 0",
+                $"{progress}s", "warning", "A migration has made no progress for progressTimeout",
+                "KubeVirt will abort it when progressTimeout expires."),
+            Rule("ReconcileMigrationFailuresAboveLimit",
+                $"count(kubevirt_vmi_migration_failed{{vmim=~\"{KubernetesName.Of(plan.Name)}-.*\"}} == 1) > {strategy.MaxFailures}",
+                "1m", "critical", $"More than {strategy.MaxFailures} migrations of plan {plan.Name} failed",
+                $"strategy.onFailure is {strategy.OnFailure}."),
+        };
+
+        // Between each window's close and the next opening, no migration should still run.
+        var windows = graph.Windows.Where(w => w.Clusters.Contains("*") || w.Clusters.Contains(cluster)).OrderBy(w => w.Start).ToList();
+        if (windows.Count > 0)
+        {
+            var closed = windows.Select((w, i) =>
+            {
+                var close = new DateTimeOffset(w.End, TimeSpan.Zero).ToUnixTimeSeconds();
+                var reopen = i + 1 < windows.Count ? new DateTimeOffset(windows[i + 1].Start, TimeSpan.Zero).ToUnixTimeSeconds() : close + 86_400;
+                return $"(time() >= {close} and time() < {reopen})";
+            });
+            rules.Add(Rule("ReconcileMigrationOutsideWindow",
+                $"sum(kubevirt_vmi_migrations_in_running_phase) > 0 and on () ({string.Join(" or ", closed)})",
+                "5m", "warning", "Migrations are running after their maintenance window closed (S30)",
+                "The reconciler cancels migrations predicted to overrun; one still running needs attention."));
+        }
+
+        return new ScriptObject
+        {
+            ["name"] = KubernetesName.Of("reconcile", plan.Name),
+            ["namespace"] = KubeVirtNamespace,
+            ["labels"] = Pairs(OwnedLabels(plan.Name)),
+            ["group"] = KubernetesName.Of("reconcile", plan.Name, "migrations"),
+            ["rules"] = rules,
+        };
+    }
+
+    private static ScriptObject Rule(string alert, string expr, string duration, string severity, string summary, string description) => new()
+    {
+        ["alert"] = alert,
+        ["expr"] = expr,
+        ["for"] = duration,
+        ["severity"] = severity,
+        ["summary"] = summary,
+        ["description"] = description,
+    };
 
     private static ScriptArray Pairs(IEnumerable<KeyValuePair<string, string>> map)
     {
