@@ -44,6 +44,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         var plan = scope.Plan;
         var steps = graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).ToList();
         var clusters = steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
+        var vmsById = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var cluster in clusters)
         {
             var statics = new List<string>();
@@ -67,6 +68,25 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 {
                     files.Add(new RenderedFile($"{cluster}/static/{file}", text));
                     statics.Add(file);
+                }
+            }
+
+            // Labels on the VMs that leave this cluster: server-side-apply patches of metadata only.
+            var leaving = graph.Steps.Where(s => s.Kind == StepKind.Migrate && s.From!.Cluster == cluster && vmsById[s.Vm!].Cluster == cluster)
+                .Select(s => s.Vm!).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (leaving.Count > 0)
+            {
+                var context = new PlanningLabels(scope);
+                var texts = leaving.SelectMany(id =>
+                {
+                    var vm = vmsById[id];
+                    var target = new ScriptObject { ["name"] = vm.Name, ["namespace"] = vm.Namespace, ["labels"] = Pairs(context.For(vm)) };
+                    return new[] { RenderFile("vm-labels.yaml.sbn", "target", target), RenderFile("vmi-labels.yaml.sbn", "target", target) };
+                }).ToList();
+                if (texts.All(t => t is not null))
+                {
+                    files.Add(new RenderedFile($"{cluster}/static/labels.yaml", string.Join("---\n", texts)));
+                    statics.Add("labels.yaml");
                 }
             }
 
@@ -212,6 +232,23 @@ public sealed class ManifestRenderer(TemplateSet templates)
             ["blank_volumes"] = blanks,
             ["networks"] = networks,
         };
+    }
+
+    /// <summary>The labels a moving VM gets: plan, move, and its priority class (S32).</summary>
+    private sealed class PlanningLabels(PlanScope scope)
+    {
+        public SortedDictionary<string, string> For(Vm vm)
+        {
+            var move = scope.OwnerOf(vm)!;
+            var labels = OwnedLabels(scope.Plan.Name, move.Name);
+            labels.Remove("app.kubernetes.io/managed-by");
+            if (scope.Plan.Priorities.FirstOrDefault(p => p.Select is null || p.Select.Matches(vm)) is { } priority)
+            {
+                labels[LabelPrefix + "priority"] = KubernetesName.Of(priority.Name);
+            }
+
+            return labels;
+        }
     }
 
     /// <summary>The labels Reconcile puts on everything it owns, and on the VMIs its policies select.</summary>

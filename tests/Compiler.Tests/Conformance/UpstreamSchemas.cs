@@ -15,6 +15,7 @@ internal sealed class UpstreamSchemas
     private readonly Dictionary<string, JsonNode> components = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonNode> definitions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string ApiVersion, string Kind), JsonNode> roots = [];
+    private bool patch;
 
     private UpstreamSchemas(string reference)
     {
@@ -33,6 +34,7 @@ internal sealed class UpstreamSchemas
         }
 
         roots[("snapshot.kubevirt.io/v1beta1", "VirtualMachineSnapshot")] = definitions["v1beta1.VirtualMachineSnapshot"];
+        roots[("kubevirt.io/v1", "VirtualMachineInstance")] = definitions["v1.VirtualMachineInstance"];
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
         roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
         roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
@@ -51,8 +53,10 @@ internal sealed class UpstreamSchemas
 
     public bool Knows(string apiVersion, string kind) => roots.ContainsKey((apiVersion, kind));
 
-    public List<string> Check(JsonObject manifest)
+    /// <param name="patch">A server-side-apply patch: only the fields it sets are checked; required fields come from the live object.</param>
+    public List<string> Check(JsonObject manifest, bool patch = false)
     {
+        this.patch = patch;
         var problems = new List<string>();
         var key = (manifest["apiVersion"]?.GetValue<string>() ?? "", manifest["kind"]?.GetValue<string>() ?? "");
         if (!roots.TryGetValue(key, out var schema))
@@ -164,7 +168,7 @@ internal sealed class UpstreamSchemas
 
     private void CheckObject(JsonObject obj, JsonNode schema, string path, List<string> problems)
     {
-        foreach (var required in schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
+        foreach (var required in patch ? [] : schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
         {
             if (!obj.ContainsKey(required))
             {
