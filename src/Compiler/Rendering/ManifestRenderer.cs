@@ -109,6 +109,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         }
 
         RenderSteps(graph, scope, files);
+        RenderRun(graph, scope, files);
         return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]);
     }
 
@@ -153,6 +154,35 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 ]);
                 AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, ImmutableDictionaryEmpty))]);
             }
+        }
+    }
+
+    /// <summary>Namespace of the MigrationRun, beside the reconciler.</summary>
+    public const string RunNamespace = "reconcile-system";
+
+    /// <summary>DIR/run/: the MigrationRun CRD and this plan's run, applied where the reconciler runs.</summary>
+    private void RenderRun(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
+    {
+        var run = new ScriptObject
+        {
+            ["name"] = KubernetesName.Of(scope.Plan.Name),
+            ["namespace"] = RunNamespace,
+            ["labels"] = Pairs(OwnedLabels(scope.Plan.Name)),
+            ["plan"] = scope.Plan.Name,
+            ["revision"] = graph.Revision,
+            ["digest"] = graph.Digest,
+            ["suspend"] = scope.Plan.Suspend,
+            ["steps"] = graph.Steps.Count,
+        };
+        var crd = RenderFile("migrationrun-crd.yaml.sbn", "run", run);
+        var resource = RenderFile("migrationrun.yaml.sbn", "run", run);
+        var resources = new ScriptArray { "migrationrun-crd.yaml", "migrationrun.yaml" };
+        var kustomization = RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false);
+        if (crd is not null && resource is not null && kustomization is not null)
+        {
+            files.Add(new RenderedFile("run/migrationrun-crd.yaml", crd));
+            files.Add(new RenderedFile("run/migrationrun.yaml", resource));
+            files.Add(new RenderedFile("run/kustomization.yaml", kustomization));
         }
     }
 

@@ -30,6 +30,7 @@ public sealed class KustomizeTests
             Assert.True(exit == 0, output.ToString());
             var folders = Directory.GetDirectories(dir.FullName).Select(c => Path.Combine(c, "static")).Where(Directory.Exists).ToList();
             Assert.NotEmpty(folders);
+            folders.Add(Path.Combine(dir.FullName, "run"));
             foreach (var folder in folders)
             {
                 var start = new ProcessStartInfo(kubectl!, ["kustomize", folder]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -38,7 +39,7 @@ public sealed class KustomizeTests
                 var errors = process.StandardError.ReadToEnd();
                 process.WaitForExit(60_000);
                 Assert.True(process.ExitCode == 0, $"{folder}: {errors}");
-                Assert.Contains("kind: MigrationPolicy", rendered);
+                Assert.Contains(folder.EndsWith("run", StringComparison.Ordinal) ? "kind: MigrationRun" : "kind: MigrationPolicy", rendered);
             }
         }
         finally

@@ -51,6 +51,17 @@ internal sealed class UpstreamSchemas
             : (null, $"upstream schemas not found at {reference} (../shared is not beside this checkout)");
     }
 
+    /// <summary>Adds the schema of a CRD Reconcile itself renders (its objects are checked against it).</summary>
+    public void AddCrd(JsonObject crd)
+    {
+        var group = crd["spec"]!["group"]!.GetValue<string>();
+        var kind = crd["spec"]!["names"]!["kind"]!.GetValue<string>();
+        foreach (var version in crd["spec"]!["versions"]!.AsArray())
+        {
+            roots[($"{group}/{version!["name"]!.GetValue<string>()}", kind)] = version["schema"]!["openAPIV3Schema"]!;
+        }
+    }
+
     public bool Knows(string apiVersion, string kind) => roots.ContainsKey((apiVersion, kind));
 
     /// <param name="patch">A server-side-apply patch: only the fields it sets are checked; required fields come from the live object.</param>
