@@ -15,6 +15,27 @@ public sealed record PlanPipelineResult(ValidationResult Validation, IReadOnlyLi
 
 public static class PlanPipeline
 {
+    /// <summary>
+    /// The checks `plan` and `compile` make before any work: no unknown option hiding among the paths,
+    /// and a usable --now. Returns the anchor time, or null after writing the usage error.
+    /// </summary>
+    public static DateTime? Arguments(IReadOnlyList<string> paths, string? now, Func<DateTime> clock, IOContext io)
+    {
+        if (paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            io.Error.WriteLine($"reconcile: unknown option '{option}' (write ./{option} for a path that starts with '-')");
+            return null;
+        }
+
+        var parsed = ParseNow(now, clock);
+        if (parsed is null)
+        {
+            io.Error.WriteLine($"reconcile: --now '{now}' is not an RFC 3339 time such as 2026-12-05T00:00:00Z");
+        }
+
+        return parsed;
+    }
+
     /// <summary>--now as given, or the current minute (UTC); null when the text is not a time.</summary>
     public static DateTime? ParseNow(string? text, Func<DateTime> clock)
     {

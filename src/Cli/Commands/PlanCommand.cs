@@ -25,15 +25,8 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
 
     public int Run(Arguments arguments)
     {
-        if (arguments.Paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        if (PlanPipeline.Arguments(arguments.Paths, arguments.Now, clock, io) is not { } now)
         {
-            io.Error.WriteLine($"reconcile: unknown option '{option}'");
-            return ExitCodes.Usage;
-        }
-
-        if (PlanPipeline.ParseNow(arguments.Now, clock) is not { } now)
-        {
-            io.Error.WriteLine($"reconcile: --now '{arguments.Now}' is not an RFC 3339 time such as 2026-12-05T00:00:00Z");
             return ExitCodes.Usage;
         }
 

@@ -104,52 +104,31 @@ public sealed class ManifestConformanceTests
     [Fact]
     public void A_template_syntax_error_is_a_diagnostic_at_the_template_line()
     {
-        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, "migrationpolicy.yaml.sbn"), "apiVersion: v1\nkind: X\nmetadata:\n  name: {{ if }}\n");
-            var d = Render("node-drain", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
-            Assert.Equal(("RC6001", "migrationpolicy.yaml.sbn"), (d.Code, d.Location.File));
-            Assert.True(d.Location.Line >= 4);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("migrationpolicy.yaml.sbn"), "apiVersion: v1\nkind: X\nmetadata:\n  name: {{ if }}\n");
+        var d = Render("node-drain", new TemplateSet(dir.Path, dir.Path)).Diagnostics.First();
+        Assert.Equal(("RC6001", "migrationpolicy.yaml.sbn"), (d.Code, d.Location.File));
+        Assert.True(d.Location.Line >= 4);
     }
 
     [Fact]
     public void Templates_cannot_use_unknown_variables_the_clock_or_files_outside_the_templates()
     {
-        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
-        try
+        using var dir = new TempDirectory();
+        foreach (var (body, line) in new[] { ("kind: X\nname: {{ policy.nmae }}\n", 2), ("kind: X\nat: {{ date.now }}\n", 2), ("kind: X\n{{ include '../../etc/passwd' }}\n", 2) })
         {
-            foreach (var (body, line) in new[] { ("kind: X\nname: {{ policy.nmae }}\n", 2), ("kind: X\nat: {{ date.now }}\n", 2), ("kind: X\n{{ include '../../etc/passwd' }}\n", 2) })
-            {
-                File.WriteAllText(Path.Combine(dir.FullName, "migrationpolicy.yaml.sbn"), body);
-                var d = Render("node-drain", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
-                Assert.Equal(("RC6002", "migrationpolicy.yaml.sbn", line), (d.Code, d.Location.File, d.Location.Line));
-            }
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
+            File.WriteAllText(dir.File("migrationpolicy.yaml.sbn"), body);
+            var d = Render("node-drain", new TemplateSet(dir.Path, dir.Path)).Diagnostics.First();
+            Assert.Equal(("RC6002", "migrationpolicy.yaml.sbn", line), (d.Code, d.Location.File, d.Location.Line));
         }
     }
 
     [Fact]
     public void A_template_that_renders_no_object_is_a_diagnostic()
     {
-        var dir = Directory.CreateTempSubdirectory("reconcile-templates-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, "networkpolicy.yaml.sbn"), "- just\n- a list\n");
-            var d = Render("fra-to-sgp", new TemplateSet(dir.FullName, dir.FullName)).Diagnostics.First();
-            Assert.Equal("RC6003", d.Code);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("networkpolicy.yaml.sbn"), "- just\n- a list\n");
+        var d = Render("fra-to-sgp", new TemplateSet(dir.Path, dir.Path)).Diagnostics.First();
+        Assert.Equal("RC6003", d.Code);
     }
 }
