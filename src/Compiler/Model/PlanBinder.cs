@@ -52,7 +52,7 @@ public static class PlanBinder
             c.Str("region"),
             c.OptStr("provider"),
             c.OptStr("context") ?? c.Str("name"),
-            new KubeVirtInstall(ParseVersion(kubevirt.OptStr("version")), kubevirt.Strings("featureGates"), kubevirt.Strings("disabledFeatureGates"), kubevirt.OptStr("synchronizationAddress")),
+            new KubeVirtInstall(ParseVersion(kubevirt.OptStr("version")), kubevirt.Strings("featureGates"), kubevirt.Strings("disabledFeatureGates"), kubevirt.OptStr("synchronizationAddress"), kubevirt.OptStr("exportAddress")),
             new MigrationNetwork(
                 migration.OptStr("network"),
                 migration.OptStr("cidr"),

@@ -30,7 +30,8 @@ public sealed record Cluster(
 
 /// <param name="Version">Major, minor and patch; null when the plan does not say.</param>
 /// <param name="SynchronizationAddress">host:port of the cluster's virt-synchronization-controller, for peers' sendTo.connectURL.</param>
-public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates, string? SynchronizationAddress = null)
+/// <param name="ExportAddress">host[:port] of the cluster's virt-exportproxy as peers reach it, for cold moves' disk imports.</param>
+public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates, string? SynchronizationAddress = null, string? ExportAddress = null)
 {
     public const string DecentralizedLiveMigrationGate = "DecentralizedLiveMigration";
 

@@ -154,6 +154,23 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 ]);
                 AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, ImmutableDictionaryEmpty))]);
             }
+            else
+            {
+                // Cold: stop the VM, export its disks, import them into a VM on the target that then starts.
+                var export = new ScriptObject
+                {
+                    ["name"] = name,
+                    ["namespace"] = namespaceOn(from),
+                    ["labels"] = Pairs(labels),
+                    ["vm"] = vm.Name,
+                    ["token_secret"] = KubernetesName.Of(name, "token"),
+                    ["ttl"] = "24h",
+                };
+                var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
+                AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), ("vmexport.yaml.sbn", "export", export)]);
+                var exportUrl = $"https://{scope.Cluster(from)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{namespaceOn(from)}/virtualmachineexports/{name}/volumes";
+                AddStepFile(files, to, step.Id, [("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), (exportUrl, KubernetesName.Of(name, "token-header"))))]);
+            }
         }
     }
 
@@ -209,7 +226,8 @@ public sealed class ManifestRenderer(TemplateSet templates)
         ["node_selector"] = Pairs(nodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)),
     };
 
-    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns)
+    /// <param name="import">For a cold move: the source export's volume URL prefix and the header secret for its token.</param>
+    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns, (string UrlPrefix, string HeaderSecret)? import = null)
     {
         // Disks the target does not share arrive through the migration into blank DataVolumes; staged
         // moves replicate them ahead, so the receiver uses the replicated claim like shared storage.
@@ -218,11 +236,14 @@ public sealed class ManifestRenderer(TemplateSet templates)
         var blanks = new ScriptArray();
         foreach (var volume in vm.Volumes.OrderBy(v => v.Name, StringComparer.Ordinal))
         {
-            var blank = !staged && MigrationEstimator.CopiesDisk(scope, volume, from, to);
+            var blank = (import is not null || !staged) && MigrationEstimator.CopiesDisk(scope, volume, from, to);
+            var claim = volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
             var data = new ScriptObject
             {
+                ["import_url"] = import is { } i && blank ? $"{i.UrlPrefix}/{claim}/disk.img.gz" : null,
+                ["header_secret"] = import?.HeaderSecret,
                 ["name"] = volume.Name,
-                ["claim"] = volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name),
+                ["claim"] = claim,
                 ["blank"] = blank,
                 ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
                 ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
@@ -250,6 +271,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         {
             ["name"] = vm.Name,
             ["namespace"] = ns,
+            ["run_strategy"] = import is null ? "WaitAsReceiver" : "Always",
             ["labels"] = Pairs(OwnedLabels(scope.Plan.Name, move.Name)),
             ["template_labels"] = Pairs(templateLabels),
             ["eviction_strategy"] = vm.EvictionStrategy,

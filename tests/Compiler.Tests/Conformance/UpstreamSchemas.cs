@@ -35,6 +35,7 @@ internal sealed class UpstreamSchemas
 
         roots[("snapshot.kubevirt.io/v1beta1", "VirtualMachineSnapshot")] = definitions["v1beta1.VirtualMachineSnapshot"];
         roots[("kubevirt.io/v1", "VirtualMachineInstance")] = definitions["v1.VirtualMachineInstance"];
+        roots[("export.kubevirt.io/v1", "VirtualMachineExport")] = definitions["v1.VirtualMachineExport"];
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
         roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
         roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");

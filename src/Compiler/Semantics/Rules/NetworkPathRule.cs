@@ -60,6 +60,13 @@ public sealed class NetworkPathRule : IPlanRule
                 CheckLatency(scope, move, mode, i, link, field, diagnostics);
                 if (mode == MoveMode.Cold)
                 {
+                    // A cold move's disks leave through the source's VirtualMachineExport.
+                    if (source.KubeVirt.ExportAddress is null && reportedClusters.Add("export:" + source.Name))
+                    {
+                        diagnostics.Write(DiagnosticCatalog.ExportAddressMissing.At(source.Source.At("kubevirt"),
+                            $"cluster {source.Name} sends cold move '{move.Name}' but declares no kubevirt.exportAddress for the target to import disks from"));
+                    }
+
                     continue;
                 }
 
