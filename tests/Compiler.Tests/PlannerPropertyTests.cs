@@ -2,6 +2,8 @@ using CsCheck;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Loading;
 using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Compiler.Semantics;
 
 namespace Reconcile.Compiler.Tests;
 
@@ -41,6 +43,10 @@ public sealed class PlannerPropertyTests
 
             var problems = GraphChecker.Check(GraphWriter.Json(result.Graph), PlannerTests.ExpectationOf(plan, validation.Model));
             Assert.True(problems.Count == 0, $"seed {seed}:\n{string.Join("\n", problems)}\n{yaml}");
+
+            // The default templates render every planned fleet without a problem.
+            var rendered = new ManifestRenderer(new TemplateSet()).Render(result.Graph, PlanScope.Create(plan, validation.Model));
+            Assert.True(rendered.Diagnostics.Count == 0, $"seed {seed}: {string.Join("; ", rendered.Diagnostics)}");
             Interlocked.Increment(ref planned);
         }, iter: Fleets, threads: 1);
 
