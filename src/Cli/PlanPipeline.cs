@@ -21,9 +21,8 @@ public static class PlanPipeline
     /// </summary>
     public static DateTime? Arguments(IReadOnlyList<string> paths, string? now, Func<DateTime> clock, IOContext io)
     {
-        if (paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        if (!PathsAreUsable(paths, io))
         {
-            io.Error.WriteLine($"reconcile: unknown option '{option}' (write ./{option} for a path that starts with '-')");
             return null;
         }
 
@@ -34,6 +33,27 @@ public static class PlanPipeline
         }
 
         return parsed;
+    }
+
+    /// <summary>
+    /// Unknown options reach a variadic argument in System.CommandLine, and an empty path would mean
+    /// the current directory: both are usage errors, reported here.
+    /// </summary>
+    public static bool PathsAreUsable(IReadOnlyList<string> paths, IOContext io)
+    {
+        if (paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        {
+            io.Error.WriteLine($"reconcile: unknown option '{option}' (write ./{option} for a path that starts with '-')");
+            return false;
+        }
+
+        if (paths.Any(string.IsNullOrWhiteSpace))
+        {
+            io.Error.WriteLine("reconcile: a path is empty; give a plan file or a directory");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>--now as given, or the current minute (UTC); null when the text is not a time.</summary>

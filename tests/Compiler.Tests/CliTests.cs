@@ -80,7 +80,7 @@ public sealed partial class CliTests
     [Fact]
     public void Bad_usage_exits_two_without_a_stack_trace()
     {
-        foreach (var args in new[] { new[] { "validate" }, ["validate", "plans", "--format", "xml"], ["frobnicate"], ["validate", "plans", "--nope"] })
+        foreach (var args in new[] { new[] { "validate" }, ["validate", "plans", "--format", "xml"], ["frobnicate"], ["validate", "plans", "--nope"], ["validate", ""], ["plan", " "], ["compile", "", "--out", "x"] })
         {
             var (exit, _, error) = Run(args);
             Assert.Equal(2, exit);

@@ -31,10 +31,8 @@ public sealed class ValidateCommand(IOContext io)
 
     public int Run(Arguments arguments)
     {
-        // System.CommandLine hands unknown options to a variadic argument; they are usage errors here.
-        if (arguments.Paths.FirstOrDefault(p => p.StartsWith('-')) is { } option)
+        if (!PlanPipeline.PathsAreUsable(arguments.Paths, io))
         {
-            io.Error.WriteLine($"reconcile: unknown option '{option}' (write ./{option} for a path that starts with '-')");
             return ExitCodes.Usage;
         }
 
