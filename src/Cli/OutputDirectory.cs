@@ -6,6 +6,25 @@ namespace Reconcile.Cli;
 /// </summary>
 public static class OutputDirectory
 {
+    /// <summary>Writes the files, or returns why it could not (nothing at DIR changed then).</summary>
+    public static string? TryReplace(string directory, IReadOnlyDictionary<string, string> files)
+    {
+        if (File.Exists(directory))
+        {
+            return $"'{directory}' is a file, not a directory";
+        }
+
+        try
+        {
+            Replace(directory, files);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write '{directory}': {e.Message}";
+        }
+    }
+
     public static void Replace(string directory, IReadOnlyDictionary<string, string> files)
     {
         var full = Path.GetFullPath(directory);

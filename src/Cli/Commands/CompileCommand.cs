@@ -74,7 +74,12 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        OutputDirectory.Replace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), files);
+        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), files) is { } problem)
+        {
+            io.Error.WriteLine($"reconcile: {problem}");
+            return ExitCodes.Usage;
+        }
+
         io.Out.WriteLine($"wrote {files.Count} files to {arguments.Out}");
         return ExitCodes.Success;
     }

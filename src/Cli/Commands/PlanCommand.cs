@@ -58,7 +58,11 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
                 files[prefix + "summary.txt"] = GraphWriter.Summary(graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
             }
 
-            OutputDirectory.Replace(Path.GetFullPath(directory, io.CurrentDirectory), files);
+            if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files) is { } problem)
+            {
+                io.Error.WriteLine($"reconcile: {problem}");
+                return ExitCodes.Usage;
+            }
         }
 
         foreach (var graph in graphs)

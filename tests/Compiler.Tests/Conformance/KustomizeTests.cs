@@ -76,6 +76,14 @@ public sealed class CompileCommandTests
             Assert.Equal(before, Directory.GetFiles(target, "*", SearchOption.AllDirectories).Length);
 
             Assert.Equal(2, Program.Run(["compile", "plans/examples/fra-to-sgp", "--out", target, "--templates", "no/such/dir"], new IOContext(new StringWriter(), new StringWriter(), Repository.Root)));
+
+            // An output path that is a file: a usage error, not a crash.
+            var file = Path.Combine(dir.FullName, "a-file");
+            File.WriteAllText(file, "keep");
+            var error = new StringWriter();
+            Assert.Equal(2, Program.Run(["compile", "plans/examples/fra-to-sgp", "--out", file, "--now", "2026-12-01T00:00:00Z"], new IOContext(new StringWriter(), error, Repository.Root)));
+            Assert.Contains("is a file", error.ToString());
+            Assert.Equal("keep", File.ReadAllText(file));
         }
         finally
         {
