@@ -109,7 +109,8 @@ public static partial class Quantities
             : (bitsPerSecond / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + " Mbit/s";
 
     public static string FormatDuration(TimeSpan duration) =>
-        duration.TotalHours >= 1
+        duration == TimeSpan.Zero ? "0s"
+        : duration.TotalHours >= 1
             ? $"{(int)duration.TotalHours}h{duration.Minutes:00}m"
             : duration.TotalMinutes >= 1
                 ? $"{(int)duration.TotalMinutes}m{duration.Seconds:00}s"
