@@ -147,6 +147,19 @@ public sealed partial class ReadmeTests
         Assert.Equal(block.Groups[2].Value.Replace("\r\n", "\n"), output.ToString());
     }
 
+    [Fact]
+    public void Readme_main_job_writes_what_it_says()
+    {
+        var readme = File.ReadAllText(Repository.PathOf("README.md"));
+        var claimed = int.Parse(Regex.Match(readme, @"`wrote (\d+) files to build`").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        using var dir = new TempDirectory();
+        var output = new StringWriter();
+        Assert.Equal(0, Reconcile.Cli.Program.Run(["compile", "plans/examples", "--out", dir.Path, "--now", "2026-12-01T00:00:00Z"],
+            new Reconcile.Cli.IOContext(output, new StringWriter(), Repository.Root)));
+        Assert.Equal(claimed, Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories).Length);
+        Assert.StartsWith("0 errors, 0 warnings\n", output.ToString());
+    }
+
     [GeneratedRegex(@"```text\n\$ dotnet run --project src/Cli -- (validate [^\n]+)\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ReadmeExample();
 }
