@@ -22,12 +22,7 @@ if (Value("--once") is { } once)
     var (t, i, p) = FleetGenerator.Generate(new FleetShape(int.Parse(once, CultureInfo.InvariantCulture), clusters, options.Contains("--windows"), int.Parse(Value("--gbps") ?? "40", CultureInfo.InvariantCulture)));
     var baseline = Process.GetCurrentProcess().WorkingSet64;
     var watch = Stopwatch.StartNew();
-    var documents = new List<PlanDocument>();
-    var loadDiagnostics = new List<Diagnostic>();
-    PlanLoader.LoadText("topology.yaml", t, documents, loadDiagnostics);
-    PlanLoader.LoadText("inventory.yaml", i, documents, loadDiagnostics);
-    PlanLoader.LoadText("plan.yaml", p, documents, loadDiagnostics);
-    var result = PlanValidator.Validate(new LoadResult(documents, loadDiagnostics, 3));
+    var result = ValidateFleet(t, i, p);
     var graph = Planner.Plan(result.Model.Plans[0], result.Model, planAt, result.Digest).Graph;
     watch.Stop();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validate+plan {once} VMs: {watch.Elapsed.TotalMilliseconds:F0} ms, {graph?.Steps.Count} steps, working set before {baseline / 1048576.0:F0} MiB, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB"));
@@ -44,12 +39,7 @@ if (Value("--render") is { } renderSize)
     for (var run = 0; run <= runs; run++)
     {
         var watch = Stopwatch.StartNew();
-        var documents = new List<PlanDocument>();
-        var loadDiagnostics = new List<Diagnostic>();
-        PlanLoader.LoadText("topology.yaml", t, documents, loadDiagnostics);
-        PlanLoader.LoadText("inventory.yaml", i, documents, loadDiagnostics);
-        PlanLoader.LoadText("plan.yaml", p, documents, loadDiagnostics);
-        var result = PlanValidator.Validate(new LoadResult(documents, loadDiagnostics, 3));
+        var result = ValidateFleet(t, i, p);
         var graph = Planner.Plan(result.Model.Plans[0], result.Model, planAt, result.Digest).Graph!;
         var rendered = new Reconcile.Compiler.Rendering.ManifestRenderer(new Reconcile.Compiler.Rendering.TemplateSet()).Render(graph, Reconcile.Compiler.Semantics.PlanScope.Create(result.Model.Plans[0], result.Model));
         watch.Stop();
@@ -80,15 +70,7 @@ foreach (var size in sizes)
         {
             var shape = new FleetShape(size, clusters, windows, gbps);
             var (topology, inventory, plan) = FleetGenerator.Generate(shape);
-            Row($"{size} VMs, {clusters} clusters, {gbps} Gbit/s links, {(windows ? "nightly windows" : "no windows")}", () =>
-            {
-                var documents = new List<PlanDocument>();
-                var diagnostics = new List<Diagnostic>();
-                PlanLoader.LoadText("topology.yaml", topology, documents, diagnostics);
-                PlanLoader.LoadText("inventory.yaml", inventory, documents, diagnostics);
-                PlanLoader.LoadText("plan.yaml", plan, documents, diagnostics);
-                return PlanValidator.Validate(new LoadResult(documents, diagnostics, 3));
-            }, planAt);
+            Row($"{size} VMs, {clusters} clusters, {gbps} Gbit/s links, {(windows ? "nightly windows" : "no windows")}", () => ValidateFleet(topology, inventory, plan), planAt);
         }
     }
 }
@@ -144,6 +126,17 @@ string? Value(string name)
 {
     var index = options.IndexOf(name);
     return index >= 0 && index + 1 < options.Count ? options[index + 1] : null;
+}
+
+// Loads the three generated documents from memory and validates them, as `reconcile validate` would.
+static ValidationResult ValidateFleet(string topology, string inventory, string plan)
+{
+    var documents = new List<PlanDocument>();
+    var diagnostics = new List<Diagnostic>();
+    PlanLoader.LoadText("topology.yaml", topology, documents, diagnostics);
+    PlanLoader.LoadText("inventory.yaml", inventory, documents, diagnostics);
+    PlanLoader.LoadText("plan.yaml", plan, documents, diagnostics);
+    return PlanValidator.Validate(new LoadResult(documents, diagnostics, 3));
 }
 
 static string FindRepository()
