@@ -68,6 +68,15 @@ public static class PlanPipeline
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.UtcDateTime : null;
     }
 
+    /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph, under <paramref name="prefix"/>.</summary>
+    public static void AddGraphFiles(Dictionary<string, string> files, string prefix, ExecutionGraph graph, bool suspended)
+    {
+        files[prefix + "graph.json"] = GraphWriter.Json(graph);
+        files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
+        files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
+        files[prefix + "summary.txt"] = GraphWriter.Summary(graph, suspended);
+    }
+
     public static PlanPipelineResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory)
     {
         var validation = PlanValidator.Validate(paths, currentDirectory);

@@ -31,6 +31,14 @@ public sealed class ModelTests
     [InlineData("1m30s", 90_000)]
     public void Durations(string text, double milliseconds) => Assert.Equal(milliseconds, Quantities.Duration(text)!.Value.TotalMilliseconds);
 
+    [Theory]
+    [InlineData(0, "0s")]
+    [InlineData(0.17, "170ms")]
+    [InlineData(90, "1m30s")]
+    [InlineData(5400, "1h30m")]
+    public void Durations_print_in_the_largest_sensible_unit(double seconds, string text) =>
+        Assert.Equal(text, Quantities.FormatDuration(TimeSpan.FromSeconds(seconds)));
+
     // Rows of ../shared/design/precopy_table.txt (d_max 300 ms), computed by hand from the closed form.
     [Theory]
     [InlineData(16, 50, 10, 2, 1.04, 14.3)]

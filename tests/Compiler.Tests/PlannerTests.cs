@@ -85,8 +85,7 @@ public sealed class PlannerTests
     [Fact]
     public void A_VM_that_fits_no_window_is_a_diagnostic_naming_it()
     {
-        var dir = Directory.CreateTempSubdirectory("reconcile-plan-");
-        try
+        using var dir = new TempDirectory();
         {
             // Staged, and disks may only replicate inside windows: 2 TiB at 2 Gbit/s takes about
             // 2.4 hours, longer than the 1-hour window. Validation checks the cut-over (memory and
@@ -96,8 +95,8 @@ public sealed class PlannerTests
                 .Replace("  # expect: RC4006", "")
                 .Replace("size: 20Gi", "size: 2Ti")
                 .Replace("    canary: 1\n", "    canary: 1\n    mode: Staged\n    replicateOutsideWindows: false\n");
-            File.WriteAllText(Path.Combine(dir.FullName, "plan.yaml"), text);
-            var validation = PlanValidator.Validate(["plan.yaml"], dir.FullName);
+            File.WriteAllText(dir.File("plan.yaml"), text);
+            var validation = PlanValidator.Validate(["plan.yaml"], dir.Path);
             Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
             var result = Planner.Plan(validation.Model.Plans[0], validation.Model, Now, validation.Digest);
             Assert.Null(result.Graph);
@@ -106,10 +105,47 @@ public sealed class PlannerTests
             Assert.Contains("shop/vm-0", d.Message);
             Assert.Contains("storage replication", d.Message);
         }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+    }
+
+    /// <summary>
+    /// The RC4006 fixture on a 10 Gbit/s link shared by perLink 4 (one share: 312.5 MB/s), with the
+    /// given dirty rate and window; returns the VM's migrate step.
+    /// </summary>
+    private static GraphStep PlanSharedLink(string dirtyRate, string window)
+    {
+        using var dir = new TempDirectory();
+        var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC4006-vm-exceeds-window.yaml"))
+            .Replace("duration: 1m}", $"duration: {window}}}")
+            .Replace("  # expect: RC4006", "")
+            .Replace("dirtyRate: 20Mi", $"dirtyRate: {dirtyRate}")
+            .Replace("    bandwidthPerMigration: 2Gbps\n", "    bandwidthPerMigration: 10Gbps\n    parallelism: {perLink: 4}\n");
+        File.WriteAllText(dir.File("plan.yaml"), text);
+        var validation = PlanValidator.Validate(["plan.yaml"], dir.Path);
+        Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
+        var result = Planner.Plan(validation.Model.Plans[0], validation.Model, Now, validation.Digest);
+        Assert.True(result.Graph is not null, string.Join("\n", result.Diagnostics));
+        return result.Graph.Steps.Single(s => s.Kind == StepKind.Migrate);
+    }
+
+    [Fact]
+    public void An_idle_VM_takes_one_link_share_and_a_dirty_one_takes_enough_to_converge()
+    {
+        const long oneShare = 10_000_000_000 / 4 / 8;
+        Assert.Equal(oneShare, PlanSharedLink("5Mi", "4h").BandwidthBps);
+
+        // 400 MiB/s dirties faster than one share sends; more shares let pre-copy converge.
+        var dirty = PlanSharedLink("400Mi", "4h");
+        Assert.True(dirty.BandwidthBps > oneShare, $"{dirty.BandwidthBps}");
+        Assert.True(dirty.Predicted.Converges);
+    }
+
+    [Fact]
+    public void A_VM_takes_enough_link_shares_to_fit_its_window()
+    {
+        // At one share the 8 GiB VM and its 20 GiB disk take about 99 s; the window is one minute.
+        var step = PlanSharedLink("20Mi", "1m");
+        Assert.True(step.BandwidthBps > 10_000_000_000 / 4 / 8);
+        Assert.True(step.Predicted.Seconds <= 60);
     }
 
     [Fact]

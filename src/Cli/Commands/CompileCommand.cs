@@ -55,10 +55,7 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
                 files[prefix + file.Path] = file.Content;
             }
 
-            files[prefix + "graph.json"] = GraphWriter.Json(graph);
-            files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
-            files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
-            files[prefix + "summary.txt"] = GraphWriter.Summary(graph, plan.Suspend);
+            PlanPipeline.AddGraphFiles(files, prefix, graph, plan.Suspend);
         }
 
         diagnostics = [.. diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal)];

@@ -52,10 +52,7 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
             foreach (var graph in graphs)
             {
                 var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
-                files[prefix + "graph.json"] = GraphWriter.Json(graph);
-                files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
-                files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
-                files[prefix + "summary.txt"] = GraphWriter.Summary(graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
+                PlanPipeline.AddGraphFiles(files, prefix, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
             }
 
             if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files) is { } problem)

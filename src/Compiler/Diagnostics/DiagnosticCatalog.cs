@@ -2,7 +2,8 @@ namespace Reconcile.Compiler.Diagnostics;
 
 /// <summary>
 /// Every diagnostic Reconcile can report. Families: RC1xxx loading and schema, RC2xxx references,
-/// RC3xxx feasibility and the seed pre-flight checklist, RC4xxx windows, RC5xxx strategy.
+/// RC3xxx feasibility and the seed pre-flight checklist, RC4xxx windows, RC5xxx strategy,
+/// RC6xxx templates and rendered manifests.
 /// A test keeps this list and docs/diagnostics.md in step.
 /// </summary>
 public static class DiagnosticCatalog

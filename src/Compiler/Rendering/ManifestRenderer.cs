@@ -150,9 +150,9 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 AddStepFile(files, to, step.Id,
                 [
                     ("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to))),
-                    ("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(to), vm.Name, labels, "receive", null, ImmutableDictionaryEmpty)),
+                    ("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(to), vm.Name, labels, "receive", null, NoNodeSelector)),
                 ]);
-                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, ImmutableDictionaryEmpty))]);
+                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, NoNodeSelector))]);
             }
             else
             {
@@ -203,7 +203,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         }
     }
 
-    private static readonly IReadOnlyDictionary<string, string> ImmutableDictionaryEmpty = new Dictionary<string, string>();
+    private static readonly IReadOnlyDictionary<string, string> NoNodeSelector = new Dictionary<string, string>();
 
     private void AddStepFile(List<RenderedFile> files, string cluster, string stepId, IEnumerable<(string Template, string Variable, ScriptObject Data)> objects)
     {
