@@ -32,6 +32,20 @@ public sealed class ExampleTests
     }
 
     [Fact]
+    public void A_staged_cutover_source_without_an_export_address_is_RC3019()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples", "fra-to-sgp")))
+        {
+            File.WriteAllText(dir.File(Path.GetFileName(file)), File.ReadAllText(file).Replace(", exportAddress: \"vmexport.fra-2.example.net\"", ""));
+        }
+
+        var diagnostic = Assert.Single(PlanValidator.Validate(["."], dir.Path).Diagnostics);
+        Assert.Equal(("RC3019", "topology.yaml"), (diagnostic.Code, diagnostic.Location.File));
+        Assert.Contains("cluster fra-2 sends the disks replicated ahead of staged move", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_example_file_carries_the_schema_modeline()
     {
         foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples"), "*.yaml", SearchOption.AllDirectories))

@@ -94,6 +94,7 @@ public sealed class PlannerTests
                 .Replace("duration: 1m}", "duration: 1h}")
                 .Replace("  # expect: RC4006", "")
                 .Replace("size: 20Gi", "size: 2Ti")
+                .Replace("\"sync.src.example.net:9185\"}", "\"sync.src.example.net:9185\", exportAddress: \"vmexport.src.example.net\"}")
                 .Replace("    canary: 1\n", "    canary: 1\n    mode: Staged\n    replicateOutsideWindows: false\n");
             File.WriteAllText(dir.File("plan.yaml"), text);
             var validation = PlanValidator.Validate(["plan.yaml"], dir.Path);

@@ -116,7 +116,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor SynchronizationAddressMissing = new("RC3018", "synchronization-address-missing", E, "S5",
         "Set kubevirt.synchronizationAddress (host:port of the target's virt-synchronization-controller, port 9185 by default) so the source VMIM can dial it.");
     public static readonly DiagnosticDescriptor ExportAddressMissing = new("RC3019", "export-address-missing", E, null,
-        "Set kubevirt.exportAddress (the virt-exportproxy Ingress or Route other clusters reach) on the source, or move the VM live.");
+        "Set kubevirt.exportAddress (the virt-exportproxy Ingress or Route other clusters reach) on the source, or move the VM live without staging.");
 
     // RC4xxx: windows (S30).
     public static readonly DiagnosticDescriptor InvalidCron = new("RC4001", "invalid-cron", E, "S30",

@@ -123,7 +123,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         var plan = scope.Plan;
         var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        foreach (var step in graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.Snapshot))
+        foreach (var step in graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.Snapshot or StepKind.ReplicateStorage))
         {
             var vm = vms[step.Vm!];
             var move = moves[step.Move!];
@@ -140,6 +140,12 @@ public sealed class ManifestRenderer(TemplateSet templates)
             }
 
             var to = step.To!.Cluster;
+            if (step.Kind == StepKind.ReplicateStorage)
+            {
+                RenderReplication(scope, files, step, vm, move, name, labels, namespaceOn(from), namespaceOn(to));
+                continue;
+            }
+
             if (from == to)
             {
                 AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, move.NodeSelector))]);
@@ -157,22 +163,67 @@ public sealed class ManifestRenderer(TemplateSet templates)
             else
             {
                 // Cold: stop the VM, export its disks, import them into a VM on the target that then starts.
-                var export = new ScriptObject
-                {
-                    ["name"] = name,
-                    ["namespace"] = namespaceOn(from),
-                    ["labels"] = Pairs(labels),
-                    ["vm"] = vm.Name,
-                    ["token_secret"] = KubernetesName.Of(name, "token"),
-                    ["ttl"] = "24h",
-                };
+                var export = Export(name, namespaceOn(from), labels, "kubevirt.io", "VirtualMachine", vm.Name);
                 var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
                 AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), ("vmexport.yaml.sbn", "export", export)]);
-                var exportUrl = $"https://{scope.Cluster(from)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{namespaceOn(from)}/virtualmachineexports/{name}/volumes";
+                var exportUrl = ExportVolumesUrl(scope, from, namespaceOn(from), name);
                 AddStepFile(files, to, step.Id, [("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), (exportUrl, KubernetesName.Of(name, "token-header"))))]);
             }
         }
     }
+
+    /// <summary>
+    /// The disks a staged move copies ahead of its cut-over (S28), with the copy path KubeVirt and CDI
+    /// offer for a running VM: on the cut-over source, an online VirtualMachineSnapshot and a
+    /// VirtualMachineExport of it; on the target, one DataVolume per unshared disk importing it over
+    /// HTTPS, named after the claim the receiver VM will use. docs/manifests.md says what this buys.
+    /// </summary>
+    private void RenderReplication(PlanScope scope, List<RenderedFile> files, GraphStep step, Vm vm, Move move, string name,
+        SortedDictionary<string, string> labels, string sourceNamespace, string targetNamespace)
+    {
+        var (from, to) = (step.From!.Cluster, step.To!.Cluster);
+        var snapshot = new ScriptObject { ["name"] = name, ["namespace"] = sourceNamespace, ["labels"] = Pairs(labels), ["vm"] = vm.Name };
+        var export = Export(name, sourceNamespace, labels, "snapshot.kubevirt.io", "VirtualMachineSnapshot", name);
+        AddStepFile(files, from, step.Id, [("snapshot.yaml.sbn", "snapshot", snapshot), ("vmexport.yaml.sbn", "export", export)]);
+
+        var exportUrl = ExportVolumesUrl(scope, from, sourceNamespace, name);
+        var volumes = vm.Volumes.Where(v => MigrationEstimator.CopiesDisk(scope, v, from, to)).OrderBy(v => v.Name, StringComparer.Ordinal)
+            .Select(volume =>
+            {
+                var claim = ClaimOf(vm, volume);
+                // KubeVirt restores each snapshotted claim for the export as "<export>-<claim>" and serves it under that name.
+                var data = new ScriptObject
+                {
+                    ["claim"] = claim,
+                    ["namespace"] = targetNamespace,
+                    ["labels"] = Pairs(labels),
+                    ["import_url"] = $"{exportUrl}/{name}-{claim}/disk.img.gz",
+                    ["header_secret"] = KubernetesName.Of(name, "token-header"),
+                    ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
+                    ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
+                };
+                return ("datavolume.yaml.sbn", "volume", data);
+            }).ToList();
+        AddStepFile(files, to, step.Id, volumes);
+    }
+
+    private static ScriptObject Export(string name, string ns, SortedDictionary<string, string> labels, string sourceGroup, string sourceKind, string sourceName) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = ns,
+        ["labels"] = Pairs(labels),
+        ["source_group"] = sourceGroup,
+        ["source_kind"] = sourceKind,
+        ["source_name"] = sourceName,
+        ["token_secret"] = KubernetesName.Of(name, "token"),
+        ["ttl"] = "24h",
+    };
+
+    /// <summary>Where the source's virt-exportproxy serves an export's volumes (kubevirt.exportAddress, RC3019).</summary>
+    private static string ExportVolumesUrl(PlanScope scope, string cluster, string ns, string export) =>
+        $"https://{scope.Cluster(cluster)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{ns}/virtualmachineexports/{export}/volumes";
+
+    private static string ClaimOf(Vm vm, Volume volume) => volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
 
     /// <summary>Namespace of the MigrationRun, beside the reconciler.</summary>
     public const string RunNamespace = "reconcile-system";
@@ -237,7 +288,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         foreach (var volume in vm.Volumes.OrderBy(v => v.Name, StringComparer.Ordinal))
         {
             var blank = (import is not null || !staged) && MigrationEstimator.CopiesDisk(scope, volume, from, to);
-            var claim = volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
+            var claim = ClaimOf(vm, volume);
             var data = new ScriptObject
             {
                 ["import_url"] = import is { } i && blank ? $"{i.UrlPrefix}/{claim}/disk.img.gz" : null,

@@ -92,6 +92,36 @@ public sealed class ManifestConformanceTests
     }
 
     [Fact]
+    public void A_staged_move_seeds_the_claims_its_receiver_uses_from_an_export_of_an_online_snapshot()
+    {
+        var files = Render("fra-to-sgp").Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        // db-0 moves fra-1 -> fra-2 -> sgp-1: its disks are copied ahead over the cut-over hop fra-2 -> sgp-1.
+        var source = ParseAll(files.Single(f => f.Key.StartsWith("fra-2/steps/replicate-payments.db-0", StringComparison.Ordinal)).Value);
+        var target = ParseAll(files.Single(f => f.Key.StartsWith("sgp-1/steps/replicate-payments.db-0", StringComparison.Ordinal)).Value);
+        var receiver = ParseAll(files.Single(f => f.Key.StartsWith("sgp-1/steps/migrate-payments.db-0", StringComparison.Ordinal)).Value)
+            .Single(o => o["kind"]!.GetValue<string>() == "VirtualMachine");
+
+        Assert.Equal(["VirtualMachineSnapshot", "VirtualMachineExport"], source.Select(o => o["kind"]!.GetValue<string>()));
+        var (snapshot, export) = (source[0], source[1]);
+        Assert.Equal("db-0", snapshot["spec"]!["source"]!["name"]!.GetValue<string>());
+        Assert.Equal("VirtualMachineSnapshot", export["spec"]!["source"]!["kind"]!.GetValue<string>());
+        Assert.Equal(snapshot["metadata"]!["name"]!.GetValue<string>(), export["spec"]!["source"]!["name"]!.GetValue<string>());
+
+        var exportName = export["metadata"]!["name"]!.GetValue<string>();
+        var claims = receiver["spec"]!["template"]!["spec"]!["volumes"]!.AsArray()
+            .Select(v => v!["persistentVolumeClaim"]?["claimName"]?.GetValue<string>()).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        Assert.Null(receiver["spec"]!["dataVolumeTemplates"]);
+        Assert.Equal(claims, target.Select(dv => dv["metadata"]!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        foreach (var dataVolume in target)
+        {
+            Assert.Equal("DataVolume", dataVolume["kind"]!.GetValue<string>());
+            var claim = dataVolume["metadata"]!["name"]!.GetValue<string>();
+            Assert.Equal($"https://vmexport.fra-2.example.net/api/export.kubevirt.io/v1/namespaces/payments/virtualmachineexports/{exportName}/volumes/{exportName}-{claim}/disk.img.gz",
+                dataVolume["spec"]!["source"]!["http"]!["url"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public void Object_names_stay_within_kubernetes_rules_and_distinct()
     {
         Assert.Equal("plan-move", KubernetesName.Of("plan", "move"));

@@ -36,6 +36,12 @@ internal sealed class UpstreamSchemas
         roots[("snapshot.kubevirt.io/v1beta1", "VirtualMachineSnapshot")] = definitions["v1beta1.VirtualMachineSnapshot"];
         roots[("kubevirt.io/v1", "VirtualMachineInstance")] = definitions["v1.VirtualMachineInstance"];
         roots[("export.kubevirt.io/v1", "VirtualMachineExport")] = definitions["v1.VirtualMachineExport"];
+        // CDI's DataVolume kind is not in ../shared/ref; its spec is (DataVolumeSpec, as used by dataVolumeTemplates).
+        roots[("cdi.kubevirt.io/v1beta1", "DataVolume")] = JsonNode.Parse("""
+            {"type": "object", "required": ["spec"], "properties": {
+              "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+              "spec": {"$ref": "#/definitions/v1beta1.DataVolumeSpec"}}}
+            """)!;
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
         roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
         roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
@@ -153,10 +159,16 @@ internal sealed class UpstreamSchemas
             }
         }
 
-        var type = schema["type"]?.GetValue<string>();
-        if (type is not null && !IsKind(value, type))
+        // OpenAPI 2 allows a list of types (KubeVirt's swagger gives Quantity as string, integer or number).
+        var types = schema["type"] switch
         {
-            problems.Add($"{path}: expected {type}, got {value.GetValueKind().ToString().ToLowerInvariant()}");
+            JsonArray list => list.Select(t => t!.GetValue<string>()).ToList(),
+            JsonValue one => [one.GetValue<string>()],
+            _ => [],
+        };
+        if (types.Count > 0 && !types.Any(t => IsKind(value, t)))
+        {
+            problems.Add($"{path}: expected {string.Join(" or ", types)}, got {value.GetValueKind().ToString().ToLowerInvariant()}");
             return;
         }
 

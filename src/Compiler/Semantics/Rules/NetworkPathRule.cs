@@ -58,15 +58,19 @@ public sealed class NetworkPathRule : IPlanRule
                 }
 
                 CheckLatency(scope, move, mode, i, link, field, diagnostics);
+                // A cold move's disks, and a staged move's disks copied ahead of the cut-over, leave
+                // through a VirtualMachineExport on the source that the target's DataVolumes import.
+                var cutover = i == hops.Count - 1;
+                var replicates = mode != MoveMode.Cold && (mode == MoveMode.Staged || move.Via is not null) && cutover && CopiesAnyDisk(scope, move, from, to);
+                if ((mode == MoveMode.Cold || replicates) && source.KubeVirt.ExportAddress is null && reportedClusters.Add("export:" + source.Name))
+                {
+                    var what = mode == MoveMode.Cold ? "cold move" : "the disks replicated ahead of staged move";
+                    diagnostics.Write(DiagnosticCatalog.ExportAddressMissing.At(source.Source.At("kubevirt"),
+                        $"cluster {source.Name} sends {what} '{move.Name}' but declares no kubevirt.exportAddress for the target to import disks from"));
+                }
+
                 if (mode == MoveMode.Cold)
                 {
-                    // A cold move's disks leave through the source's VirtualMachineExport.
-                    if (source.KubeVirt.ExportAddress is null && reportedClusters.Add("export:" + source.Name))
-                    {
-                        diagnostics.Write(DiagnosticCatalog.ExportAddressMissing.At(source.Source.At("kubevirt"),
-                            $"cluster {source.Name} sends cold move '{move.Name}' but declares no kubevirt.exportAddress for the target to import disks from"));
-                    }
-
                     continue;
                 }
 
@@ -92,6 +96,9 @@ public sealed class NetworkPathRule : IPlanRule
                 "allowPostCopy is on and the plan moves VMs across regions; a link failure during post-copy can crash the VM"));
         }
     }
+
+    private static bool CopiesAnyDisk(PlanScope scope, Move move, string from, string to) =>
+        scope.VmsOf(move).Any(vm => vm.Volumes.Any(v => Planning.MigrationEstimator.CopiesDisk(scope, v, from, to)));
 
     private static void CheckLatency(PlanScope scope, Move move, MoveMode mode, int hop, Link link, string field, IDiagnosticWriter diagnostics)
     {
