@@ -1,18 +1,10 @@
 using System.Globalization;
 using Reconcile.Compiler;
-using Reconcile.Compiler.Diagnostics;
-using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
 
 namespace Reconcile.Cli;
 
-/// <summary>What `plan` and `compile` share: parse --now, validate, plan every MigrationPlan.</summary>
-public sealed record PlanPipelineResult(ValidationResult Validation, IReadOnlyList<ExecutionGraph> Graphs, IReadOnlyList<Diagnostic> Diagnostics)
-{
-    public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
-
-    public int ExitCode => Validation.HasInputProblem ? ExitCodes.Usage : HasErrors ? ExitCodes.Errors : ExitCodes.Success;
-}
-
+/// <summary>What `plan`, `compile` and `diff` share: argument checks, --now, validate and compile.</summary>
 public static class PlanPipeline
 {
     /// <summary>
@@ -68,34 +60,11 @@ public static class PlanPipeline
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.UtcDateTime : null;
     }
 
-    /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph, under <paramref name="prefix"/>.</summary>
-    public static void AddGraphFiles(Dictionary<string, string> files, string prefix, ExecutionGraph graph, bool suspended)
-    {
-        files[prefix + "graph.json"] = GraphWriter.Json(graph);
-        files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
-        files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
-        files[prefix + "summary.txt"] = GraphWriter.Summary(graph, suspended);
-    }
+    /// <summary>Validates PATHs (relative to the current directory) and compiles; renders when templates are given.</summary>
+    public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory, TemplateSet? templates = null) =>
+        Compilation.Run(PlanValidator.Validate(paths, currentDirectory), now, templates);
 
-    public static PlanPipelineResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory)
-    {
-        var validation = PlanValidator.Validate(paths, currentDirectory);
-        var diagnostics = new List<Diagnostic>(validation.Diagnostics);
-        var graphs = new List<ExecutionGraph>();
-        if (!validation.HasErrors)
-        {
-            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
-            {
-                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
-                diagnostics.AddRange(result.Diagnostics);
-                if (result.Graph is { } graph)
-                {
-                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
-                }
-            }
-        }
-
-        var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
-        return new PlanPipelineResult(validation, graphs, sorted);
-    }
+    /// <summary>The exit code of a compilation: 2 when the input could not be read, 1 on errors, else 0.</summary>
+    public static int ExitCode(CompilationResult result) =>
+        result.Validation.HasInputProblem ? ExitCodes.Usage : result.HasErrors ? ExitCodes.Errors : ExitCodes.Success;
 }

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Reconcile.Compiler.Formatting;
-using Reconcile.Compiler.Planning;
 using Reconcile.Compiler.Rendering;
-using Reconcile.Compiler.Semantics;
 
 namespace Reconcile.Cli.Commands;
 
@@ -40,29 +38,12 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var run = PlanPipeline.Run(arguments.Paths, now, io.CurrentDirectory);
-        var diagnostics = run.Diagnostics.ToList();
-        var files = new Dictionary<string, string>(StringComparer.Ordinal);
         var templates = new TemplateSet(arguments.Templates is null ? null : Path.GetFullPath(arguments.Templates, io.CurrentDirectory), io.CurrentDirectory);
-        foreach (var graph in run.HasErrors ? [] : run.Graphs)
+        var run = PlanPipeline.Run(arguments.Paths, now, io.CurrentDirectory, templates);
+        io.Out.Write(DiagnosticRenderer.Text(run.Diagnostics));
+        if (run.HasErrors)
         {
-            var plan = run.Validation.Model.Plans.First(p => p.Name == graph.Plan);
-            var prefix = run.Graphs.Count == 1 ? "" : graph.Plan + "/";
-            var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, run.Validation.Model));
-            diagnostics.AddRange(rendered.Diagnostics);
-            foreach (var file in rendered.Files)
-            {
-                files[prefix + file.Path] = file.Content;
-            }
-
-            PlanPipeline.AddGraphFiles(files, prefix, graph, plan.Suspend);
-        }
-
-        diagnostics = [.. diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal)];
-        io.Out.Write(DiagnosticRenderer.Text(diagnostics));
-        if (run.HasErrors || diagnostics.Any(d => d.IsError))
-        {
-            return run.Validation.HasInputProblem ? ExitCodes.Usage : ExitCodes.Errors;
+            return PlanPipeline.ExitCode(run);
         }
 
         if (run.Validation.Model.Plans.IsEmpty)
@@ -71,13 +52,13 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), files) is { } problem)
+        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), run.Files) is { } problem)
         {
             io.Error.WriteLine($"reconcile: {problem}");
             return ExitCodes.Usage;
         }
 
-        io.Out.WriteLine($"wrote {files.Count} files to {arguments.Out}");
+        io.Out.WriteLine($"wrote {run.Files.Count} files to {arguments.Out}");
         return ExitCodes.Success;
     }
 }

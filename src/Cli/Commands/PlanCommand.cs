@@ -37,7 +37,7 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
         if (run.HasErrors)
         {
             io.Out.Write(DiagnosticRenderer.Text(sorted));
-            return run.ExitCode;
+            return PlanPipeline.ExitCode(run);
         }
 
         if (validation.Model.Plans.IsEmpty)
@@ -52,7 +52,7 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
             foreach (var graph in graphs)
             {
                 var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
-                PlanPipeline.AddGraphFiles(files, prefix, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
+                Compilation.AddGraphFiles(files, prefix, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
             }
 
             if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files) is { } problem)

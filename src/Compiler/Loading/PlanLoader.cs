@@ -80,6 +80,36 @@ public sealed class PlanLoader(string displayRoot)
         }
     }
 
+    /// <summary>A plan file held somewhere other than the file system (a Git tree): its display path, size and text.</summary>
+    public sealed record SourceText(string DisplayPath, long Length, Func<string> Read);
+
+    /// <summary>Loads files read from elsewhere with the same limits as files on disk.</summary>
+    public static LoadResult LoadTexts(IReadOnlyList<SourceText> files)
+    {
+        var documents = new List<PlanDocument>();
+        var diagnostics = new List<Diagnostic>();
+        foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
+        {
+            if (file.Length > MaxFileBytes)
+            {
+                diagnostics.Add(TooLarge(file.DisplayPath, file.Length));
+                continue;
+            }
+
+            LoadText(file.DisplayPath, file.Read(), documents, diagnostics);
+        }
+
+        return new LoadResult(documents, diagnostics, files.Count);
+    }
+
+    /// <summary>Whether a file (path relative to the folder searched) is read as a plan file: *.yaml or *.yml, in no hidden folder.</summary>
+    public static bool IsPlanFile(string relativePath) =>
+        (relativePath.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || relativePath.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)) &&
+        !relativePath.Replace('\\', '/').Split('/').Any(part => part.StartsWith('.'));
+
+    private static Diagnostic TooLarge(string display, long length) => DiagnosticCatalog.FileTooLarge.At(SourceLocation.StartOf(display),
+        $"file is {length / (1024.0 * 1024.0):F1} MiB; the limit is {MaxFileBytes / (1024 * 1024)} MiB");
+
     private void LoadFile(string file, List<PlanDocument> documents, List<Diagnostic> diagnostics)
     {
         var display = Display(file);
@@ -88,8 +118,7 @@ public sealed class PlanLoader(string displayRoot)
             var length = new FileInfo(file).Length;
             if (length > MaxFileBytes)
             {
-                diagnostics.Add(DiagnosticCatalog.FileTooLarge.At(SourceLocation.StartOf(display),
-                    $"file is {length / (1024.0 * 1024.0):F1} MiB; the limit is {MaxFileBytes / (1024 * 1024)} MiB"));
+                diagnostics.Add(TooLarge(display, length));
                 return;
             }
 
@@ -105,8 +134,7 @@ public sealed class PlanLoader(string displayRoot)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden, IgnoreInaccessible = true };
         return Directory.EnumerateFiles(directory, "*", options)
-            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
-            .Where(f => !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
+            .Where(f => IsPlanFile(Path.GetRelativePath(directory, f)))
             .Order(StringComparer.Ordinal);
     }
 

@@ -1,0 +1,74 @@
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Compiler.Semantics;
+
+namespace Reconcile.Compiler;
+
+/// <summary>
+/// Everything `compile` produces for a validated plan set: the graphs, the files of the output tree
+/// (relative paths, sorted) and every diagnostic, sorted by position. Files are empty when anything
+/// failed: an error never yields half an output.
+/// </summary>
+public sealed record CompilationResult(
+    ValidationResult Validation,
+    IReadOnlyList<ExecutionGraph> Graphs,
+    IReadOnlyDictionary<string, string> Files,
+    IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>Validation result in, graphs and rendered files out; the compiler's whole job, with no I/O.</summary>
+public static class Compilation
+{
+    /// <summary>Plans every MigrationPlan of <paramref name="validation"/> at <paramref name="now"/>; renders when <paramref name="templates"/> is given.</summary>
+    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates)
+    {
+        var diagnostics = new List<Diagnostic>(validation.Diagnostics);
+        var graphs = new List<ExecutionGraph>();
+        if (!validation.HasErrors)
+        {
+            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
+                diagnostics.AddRange(result.Diagnostics);
+                if (result.Graph is { } graph)
+                {
+                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
+                }
+            }
+        }
+
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (templates is not null && !diagnostics.Any(d => d.IsError))
+        {
+            foreach (var graph in graphs)
+            {
+                var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
+                var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
+                var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model));
+                diagnostics.AddRange(rendered.Diagnostics);
+                foreach (var file in rendered.Files)
+                {
+                    files[prefix + file.Path] = file.Content;
+                }
+
+                AddGraphFiles(files, prefix, graph, plan.Suspend);
+            }
+        }
+
+        var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
+        var failed = validation.HasInputProblem || sorted.Any(d => d.IsError);
+        return new CompilationResult(validation, graphs, failed ? new SortedDictionary<string, string>(StringComparer.Ordinal) : files, sorted);
+    }
+
+    /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph, under <paramref name="prefix"/>.</summary>
+    public static void AddGraphFiles(IDictionary<string, string> files, string prefix, ExecutionGraph graph, bool suspended)
+    {
+        files[prefix + "graph.json"] = GraphWriter.Json(graph);
+        files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
+        files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
+        files[prefix + "summary.txt"] = GraphWriter.Summary(graph, suspended);
+    }
+}
