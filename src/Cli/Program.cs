@@ -18,6 +18,7 @@ public static class Program
                 ValidateCommand.CreateCommand(io),
                 PlanCommand.CreateCommand(io, clock),
                 CompileCommand.CreateCommand(io, clock),
+                DiffCommand.CreateCommand(io, clock),
             };
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)

@@ -1,0 +1,103 @@
+using LibGit2Sharp;
+using Reconcile.Compiler.Loading;
+
+namespace Reconcile.Reconciler.Git;
+
+/// <summary>What a revision spec resolved to, or why it did not.</summary>
+public sealed record RevisionLookup(string? CommitId, string? Problem);
+
+/// <summary>
+/// Reads the plan files under a path at one commit straight from the object database: no checkout,
+/// no working-tree changes, so `diff` and the reconciler can read any revision side by side.
+/// </summary>
+public static class RevisionFiles
+{
+    /// <summary>The repository containing <paramref name="directory"/> (its working tree root), or null.</summary>
+    public static string? RepositoryRoot(string directory)
+    {
+        var found = Repository.Discover(directory);
+        if (found is null)
+        {
+            return null;
+        }
+
+        using var repository = new Repository(found);
+        return repository.Info.WorkingDirectory is { } work ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(work)) : null;
+    }
+
+    /// <summary>Resolves a revision spec (a branch, a tag, a commit id, HEAD~1, ...) to a commit.</summary>
+    public static RevisionLookup Resolve(string repositoryRoot, string revision)
+    {
+        using var repository = new Repository(repositoryRoot);
+        try
+        {
+            return repository.Lookup(revision)?.Peel<Commit>() is { } commit
+                ? new RevisionLookup(commit.Sha, null)
+                : new RevisionLookup(null, $"revision '{revision}' does not name a commit in {repositoryRoot}");
+        }
+        catch (LibGit2SharpException e)
+        {
+            return new RevisionLookup(null, $"revision '{revision}': {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The plan files (as <see cref="PlanLoader.IsPlanFile"/> picks them) under each repository-relative
+    /// path at <paramref name="commitId"/>, displayed by their repository-relative paths. A path
+    /// missing at that commit is a problem string, like a missing path on disk.
+    /// </summary>
+    public static (IReadOnlyList<PlanLoader.SourceText> Files, IReadOnlyList<string> Missing) Read(string repositoryRoot, string commitId, IReadOnlyList<string> paths)
+    {
+        using var repository = new Repository(repositoryRoot);
+        var commit = repository.Lookup<Commit>(commitId);
+        var files = new SortedDictionary<string, PlanLoader.SourceText>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var path in paths.Select(p => p.Trim('/')))
+        {
+            if (path.Length == 0 || path == ".")
+            {
+                Collect(commit.Tree, "", files);
+                continue;
+            }
+
+            switch (commit[path]?.Target)
+            {
+                case Tree tree:
+                    Collect(tree, path + "/", files);
+                    break;
+                case Blob blob:
+                    files[path] = Text(path, blob);
+                    break;
+                default:
+                    missing.Add(path);
+                    break;
+            }
+        }
+
+        return ([.. files.Values], missing);
+    }
+
+    private static void Collect(Tree tree, string prefix, SortedDictionary<string, PlanLoader.SourceText> files)
+    {
+        foreach (var entry in tree)
+        {
+            var path = prefix + entry.Name;
+            if (entry.TargetType == TreeEntryTargetType.Tree && !entry.Name.StartsWith('.'))
+            {
+                Collect((Tree)entry.Target, path + "/", files);
+            }
+            else if (entry.TargetType == TreeEntryTargetType.Blob && PlanLoader.IsPlanFile(entry.Name))
+            {
+                files[path] = Text(path, (Blob)entry.Target);
+            }
+        }
+    }
+
+    // The blob is read now: the repository is disposed when Read returns.
+    private static PlanLoader.SourceText Text(string path, Blob blob)
+    {
+        var size = blob.Size;
+        var text = size > PlanLoader.MaxFileBytes ? "" : blob.GetContentText(new FilteringOptions(path));
+        return new PlanLoader.SourceText(path, size, () => text);
+    }
+}
