@@ -55,6 +55,7 @@ public static class Compilation
                 }
 
                 AddGraphFiles(files, prefix, graph, plan.Suspend);
+                files[prefix + "report.html"] = Reporting.ReportWriter.Html(graph, plan);
             }
         }
 

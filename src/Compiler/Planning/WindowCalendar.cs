@@ -76,25 +76,29 @@ public static class WindowCalendar
         }
     }
 
-    private static List<(DateTime Start, DateTime End)> DenyIntervals(Windows windows, IReadOnlyCollection<string> clusters, DateTime fromUtc, DateTime toUtc)
+    private static List<(DateTime Start, DateTime End)> DenyIntervals(Windows windows, IReadOnlyCollection<string> clusters, DateTime fromUtc, DateTime toUtc) =>
+        [.. DenyOccurrences(windows, clusters, fromUtc, toUtc).Select(o => (o.Start, o.End))];
+
+    /// <summary>Deny-window occurrences that apply to any of <paramref name="clusters"/> and overlap [from, to).</summary>
+    public static IReadOnlyList<WindowOccurrence> DenyOccurrences(Windows windows, IReadOnlyCollection<string> clusters, DateTime fromUtc, DateTime toUtc)
     {
-        var intervals = new List<(DateTime, DateTime)>();
+        var occurrences = new List<WindowOccurrence>();
         foreach (var deny in windows.Deny.Where(d => clusters.Any(d.AppliesTo)))
         {
             if (deny is { Start: { } start, End: { } end })
             {
-                if (end > start)
+                if (end > start && end.UtcDateTime > fromUtc && start.UtcDateTime < toUtc)
                 {
-                    intervals.Add((start.UtcDateTime, end.UtcDateTime));
+                    occurrences.Add(new WindowOccurrence(deny.Name, start.UtcDateTime, end.UtcDateTime));
                 }
             }
             else if (deny is { Cron: { } cron, Duration: { } duration })
             {
-                intervals.AddRange(Occurrences(cron, duration, deny.TimeZone, fromUtc, toUtc));
+                occurrences.AddRange(Occurrences(cron, duration, deny.TimeZone, fromUtc, toUtc).Select(o => new WindowOccurrence(deny.Name, o.Start, o.End)));
             }
         }
 
-        return intervals;
+        return [.. occurrences.OrderBy(o => o.Start).ThenBy(o => o.Name, StringComparer.Ordinal)];
     }
 
     private static IEnumerable<(DateTime Start, DateTime End)> Subtract((DateTime Start, DateTime End) window, List<(DateTime Start, DateTime End)> denied)

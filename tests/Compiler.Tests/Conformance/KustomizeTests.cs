@@ -9,18 +9,11 @@ namespace Reconcile.Compiler.Tests.Conformance;
 /// </summary>
 public sealed class KustomizeTests
 {
-    private static string? Kubectl()
-    {
-        var candidates = new[] { Environment.GetEnvironmentVariable("RECONCILE_KUBECTL"), Repository.PathOf(".tools", "kubectl", "kubectl") };
-        return candidates.FirstOrDefault(c => c is not null && File.Exists(c));
-    }
-
     [SkippableTheory]
     [MemberData(nameof(ExampleTests.Examples), MemberType = typeof(ExampleTests))]
     public void Kubectl_kustomize_renders_every_static_folder(string example)
     {
-        var kubectl = Kubectl();
-        Skip.If(kubectl is null, "kubectl not installed: run .ci/install-kubectl (CI does)");
+        var kubectl = ExternalTools.Require(ExternalTools.Kubectl(), "kubectl not installed: run .ci/install-tools (CI does)");
         var dir = Directory.CreateTempSubdirectory("reconcile-compile-");
         try
         {
@@ -33,12 +26,8 @@ public sealed class KustomizeTests
             folders.Add(Path.Combine(dir.FullName, "run"));
             foreach (var folder in folders)
             {
-                var start = new ProcessStartInfo(kubectl!, ["kustomize", folder]) { RedirectStandardOutput = true, RedirectStandardError = true };
-                using var process = Process.Start(start)!;
-                var rendered = process.StandardOutput.ReadToEnd();
-                var errors = process.StandardError.ReadToEnd();
-                process.WaitForExit(60_000);
-                Assert.True(process.ExitCode == 0, $"{folder}: {errors}");
+                var (exit2, rendered, errors) = ExternalTools.Run(kubectl, ["kustomize", folder]);
+                Assert.True(exit2 == 0, $"{folder}: {errors}");
                 Assert.Contains(folder.EndsWith("run", StringComparison.Ordinal) ? "kind: MigrationRun" : "kind: MigrationPolicy", rendered);
             }
         }

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace Reconcile.Compiler.Tests;
+
+/// <summary>
+/// Real programs the tests drive (kubectl, Chromium) and data they read (the SARIF schema). Where one
+/// is missing a test skips with the reason, except under RECONCILE_REQUIRE_TOOLS=1 (set by .ci/run,
+/// which installs them), where a missing tool fails the test instead of hiding it.
+/// </summary>
+internal static class ExternalTools
+{
+    public static string? Find(params string?[] candidates) => candidates.FirstOrDefault(c => c is not null && File.Exists(c));
+
+    public static string? Kubectl() => Find(Environment.GetEnvironmentVariable("RECONCILE_KUBECTL"), Repository.PathOf(".tools", "kubectl", "kubectl"));
+
+    public static string? Chromium() => Find(Environment.GetEnvironmentVariable("RECONCILE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser");
+
+    public static string? SarifSchema() => Find(Repository.PathOf(".tools", "sarif", "sarif-schema-2.1.0.json"));
+
+    /// <summary>Skips (or, in CI, fails) when <paramref name="path"/> is null.</summary>
+    public static string Require(string? path, string reason)
+    {
+        var required = Environment.GetEnvironmentVariable("RECONCILE_REQUIRE_TOOLS") == "1";
+        Assert.False(path is null && required, $"{reason} (RECONCILE_REQUIRE_TOOLS=1)");
+        Skip.If(path is null, reason);
+        return path!;
+    }
+
+    /// <summary>Runs a program to its end (or kills it after the timeout) and returns exit code, stdout and stderr.</summary>
+    public static (int Exit, string Out, string Error) Run(string program, IEnumerable<string> arguments, int timeoutMs = 120_000)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeoutMs))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} did not finish within {timeoutMs / 1000} s");
+        }
+
+        return (process.ExitCode, output.Result, error.Result);
+    }
+}
