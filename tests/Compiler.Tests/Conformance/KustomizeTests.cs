@@ -4,7 +4,7 @@ using Reconcile.Cli;
 namespace Reconcile.Compiler.Tests.Conformance;
 
 /// <summary>
-/// `kubectl kustomize` (the real kubectl v1.35, installed by .ci/install-kubectl) renders every
+/// `kubectl kustomize` (the real kubectl v1.35, installed by .ci/install-tools) renders every
 /// cluster's static folder that `reconcile compile` writes.
 /// </summary>
 public sealed class KustomizeTests
