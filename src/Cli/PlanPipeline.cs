@@ -64,6 +64,24 @@ public static class PlanPipeline
     public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory, TemplateSet? templates = null) =>
         Compilation.Run(PlanValidator.Validate(paths, currentDirectory), now, templates);
 
+    /// <summary>As <see cref="Run(IReadOnlyList{string}, DateTime, string, TemplateSet?)"/>, showing progress (bars on a terminal, plain lines otherwise).</summary>
+    public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, IOContext io, string command, TemplateSet? templates = null) =>
+        ProgressDisplay.Run(io, command, display =>
+        {
+            display.Report("validate", string.Join(" ", paths), 0, 0);
+            var validation = PlanValidator.Validate(paths, io.CurrentDirectory);
+            var result = Compilation.Run(validation, now, templates,
+                new InlineProgress<CompilationProgress>(p => { if (p.Phase != "done") { display.Report(p.Phase, p.Plan, p.Done, p.Total); } }));
+            display.Complete();
+            return result;
+        });
+
+    /// <summary>An IProgress that reports synchronously, in order (System.Progress posts to the thread pool).</summary>
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     /// <summary>The exit code of a compilation: 2 when the input could not be read, 1 on errors, else 0.</summary>
     public static int ExitCode(CompilationResult result) =>
         result.Validation.HasInputProblem ? ExitCodes.Usage : result.HasErrors ? ExitCodes.Errors : ExitCodes.Success;

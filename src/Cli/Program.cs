@@ -7,20 +7,23 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, IOContext.Console());
 
+    /// <summary>Every command; tests parse command lines against it (docs/ci) without running them.</summary>
+    public static RootCommand CreateRoot(IOContext io, Func<DateTime> clock) =>
+        new("Reconcile: plans, checks and carries out KubeVirt live-migration campaigns between clusters.")
+        {
+            ValidateCommand.CreateCommand(io),
+            PlanCommand.CreateCommand(io, clock),
+            CompileCommand.CreateCommand(io, clock),
+            DiffCommand.CreateCommand(io, clock),
+        };
+
     /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>
     public static int Run(string[] args, IOContext io, Func<DateTime>? clock = null)
     {
         clock ??= () => DateTime.UtcNow;
         try
         {
-            var root = new RootCommand("Reconcile: plans, checks and carries out KubeVirt live-migration campaigns between clusters.")
-            {
-                ValidateCommand.CreateCommand(io),
-                PlanCommand.CreateCommand(io, clock),
-                CompileCommand.CreateCommand(io, clock),
-                DiffCommand.CreateCommand(io, clock),
-            };
-            var parse = root.Parse(args);
+            var parse = CreateRoot(io, clock).Parse(args);
             if (parse.Errors.Count > 0)
             {
                 foreach (var error in parse.Errors)

@@ -19,18 +19,23 @@ public sealed record CompilationResult(
     public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
 }
 
+/// <summary>How far a compilation is: <paramref name="Done"/> of <paramref name="Total"/> units of <paramref name="Phase"/> ("plan" or "render", per plan).</summary>
+public sealed record CompilationProgress(string Phase, string Plan, int Done, int Total);
+
 /// <summary>Validation result in, graphs and rendered files out; the compiler's whole job, with no I/O.</summary>
 public static class Compilation
 {
     /// <summary>Plans every MigrationPlan of <paramref name="validation"/> at <paramref name="now"/>; renders when <paramref name="templates"/> is given.</summary>
-    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates)
+    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress = null)
     {
+        var plans = validation.Model.Plans.Length;
         var diagnostics = new List<Diagnostic>(validation.Diagnostics);
         var graphs = new List<ExecutionGraph>();
         if (!validation.HasErrors)
         {
-            foreach (var plan in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal))
+            foreach (var (plan, index) in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal).Select((p, i) => (p, i)))
             {
+                progress?.Report(new CompilationProgress("plan", plan.Name, index, plans));
                 var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
                 diagnostics.AddRange(result.Diagnostics);
                 if (result.Graph is { } graph)
@@ -43,8 +48,9 @@ public static class Compilation
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (templates is not null && !diagnostics.Any(d => d.IsError))
         {
-            foreach (var graph in graphs)
+            foreach (var (graph, index) in graphs.Select((g, i) => (g, i)))
             {
+                progress?.Report(new CompilationProgress("render", graph.Plan, index, graphs.Count));
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
                 var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
                 var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model));
@@ -59,6 +65,7 @@ public static class Compilation
             }
         }
 
+        progress?.Report(new CompilationProgress("done", "", plans, plans));
         var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
         var failed = validation.HasInputProblem || sorted.Any(d => d.IsError);
         return new CompilationResult(validation, graphs, failed ? new SortedDictionary<string, string>(StringComparer.Ordinal) : files, sorted);

@@ -163,3 +163,38 @@ public sealed partial class ReadmeTests
     [GeneratedRegex(@"```text\n\$ dotnet run --project src/Cli -- (validate [^\n]+)\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ReadmeExample();
 }
+
+/// <summary>Progress of long work: plain lines on stderr when stdout is not a terminal, Spectre.Console bars on a terminal.</summary>
+public sealed class ProgressTests
+{
+    [Fact]
+    public void Without_a_terminal_compile_reports_plain_lines_on_stderr_and_leaves_stdout_alone()
+    {
+        using var dir = new TempDirectory();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = Program.Run(["compile", "plans/examples", "--out", dir.Path, "--now", "2026-12-01T00:00:00Z"], new IOContext(output, error, Repository.Root));
+        Assert.Equal(0, exit);
+        Assert.Equal("0 errors, 0 warnings\nwrote 200 files to " + dir.Path + "\n", output.ToString());
+        Assert.Equal(
+            ["compile: validate plans/examples", "compile: plan ams-to-aws (1 of 3)", "compile: plan ber-1-firmware-wave (2 of 3)", "compile: plan fra-to-sgp-payments (3 of 3)",
+             "compile: render ams-to-aws (1 of 3)", "compile: render ber-1-firmware-wave (2 of 3)", "compile: render fra-to-sgp-payments (3 of 3)"],
+            error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [SkippableFact]
+    public void On_a_terminal_compile_draws_progress_bars_and_clears_them()
+    {
+        var script = ExternalTools.Find("/usr/bin/script", "/bin/script");
+        Skip.If(script is null || OperatingSystem.IsWindows(), "util-linux `script` (a pseudo-terminal) is not available");
+        using var dir = new TempDirectory();
+        var cli = $"dotnet {typeof(Program).Assembly.Location} compile plans/examples/node-drain --out {dir.Path} --now 2026-12-01T00:00:00Z";
+        var (exit, output, error) = ExternalTools.Run(script!, ["-q", "-e", "-c", $"cd {Repository.Root} && {cli}", "/dev/null"]);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("━", output);                           // Spectre.Console's bar
+        Assert.Contains("plan ber-1-firmware-wave", output);
+        Assert.Contains("\u001b[2K", output);                   // cleared when done
+        Assert.Contains("wrote ", output);
+        Assert.DoesNotContain("compile: plan", output);         // no plain lines on a terminal
+    }
+}
