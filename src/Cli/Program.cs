@@ -15,6 +15,7 @@ public static class Program
             PlanCommand.CreateCommand(io, clock),
             CompileCommand.CreateCommand(io, clock),
             DiffCommand.CreateCommand(io, clock),
+            SimulatorCommand.CreateCommand(io, clock),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>

@@ -87,7 +87,7 @@ public sealed class ModelTests
     public void Windows_follow_daylight_saving_time()
     {
         // Europe/Berlin moves to summer time on 2027-03-28: 01:00 local is 00:00Z before and 23:00Z the day before after.
-        var windows = new Windows("Europe/Berlin", TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"),
+        var windows = new Reconcile.Compiler.Model.Windows("Europe/Berlin", TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"),
             [new AllowWindow("nights", "0 1 * * *", TimeSpan.FromHours(2), "Europe/Berlin", TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"), [], null!)],
             [], null!);
         var occurrences = WindowCalendar.Expand(windows, ["a"], new DateTime(2027, 3, 26, 0, 0, 0, DateTimeKind.Utc), TimeSpan.FromDays(4));
@@ -100,7 +100,7 @@ public sealed class ModelTests
     public void Deny_windows_are_cut_out_of_allow_windows()
     {
         var utc = TimeZoneInfo.Utc;
-        var windows = new Windows("UTC", utc,
+        var windows = new Reconcile.Compiler.Model.Windows("UTC", utc,
             [new AllowWindow("day", "0 8 * * *", TimeSpan.FromHours(8), "UTC", utc, [], null!)],
             [new DenyWindow("lunch", new DateTimeOffset(2027, 1, 4, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2027, 1, 4, 13, 0, 0, TimeSpan.Zero), null, null, "UTC", utc, [], null!)],
             null!);

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Model;
+using Reconcile.Simulator.Api;
+
+namespace Reconcile.Simulator.World;
+
+/// <summary>One simulated cluster: its Topology entry, its objects and its API.</summary>
+public sealed class SimulatedCluster(Cluster model, ClusterStore store, KubernetesApi api)
+{
+    public Cluster Model { get; } = model;
+
+    public ClusterStore Store { get; } = store;
+
+    public KubernetesApi Api { get; } = api;
+
+    public string Name => Model.Name;
+}
+
+/// <summary>
+/// The whole simulated world: clusters (each with its own API and objects), the links between them,
+/// and the VMs' workload characteristics (memory, dirty rate, disks) from the Inventory, which the
+/// migration engine needs and a real cluster would only reveal by running them.
+/// </summary>
+public sealed class SimulatedWorld
+{
+    public const string ServerVersion = "v1.35.0-reconcile-simulator";
+
+    private readonly Dictionary<string, Vm> vms = new(StringComparer.Ordinal);
+
+    public SimulatedWorld(Topology topology, IEnumerable<Inventory> inventories, SimulatedClock clock)
+    {
+        Topology = topology;
+        Clock = clock;
+        foreach (var cluster in topology.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            var store = new ClusterStore(cluster.Name, new ResourceRegistry(), () => clock.Now);
+            Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion));
+            Seed(cluster, store);
+        }
+
+        foreach (var vm in inventories.SelectMany(i => i.Vms).OrderBy(v => v.Id, StringComparer.Ordinal))
+        {
+            vms[vm.Id] = vm;
+            if (Clusters.TryGetValue(vm.Cluster, out var cluster))
+            {
+                SeedVm(cluster.Store, vm);
+            }
+        }
+    }
+
+    public Topology Topology { get; }
+
+    public SimulatedClock Clock { get; }
+
+    public SortedDictionary<string, SimulatedCluster> Clusters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The Inventory's description of a VM (namespace/name), wherever it runs now.</summary>
+    public Vm? VmProfile(string ns, string name) => vms.GetValueOrDefault($"{ns}/{name}");
+
+    public const string Manager = "reconcile-simulator";
+
+    private static void Seed(Cluster cluster, ClusterStore store)
+    {
+        foreach (var ns in new[] { "default", "kube-system", "kubevirt", "reconcile-system" })
+        {
+            store.Create(ResourceRegistry.Namespace, "", Namespace(ns), Manager);
+        }
+
+        foreach (var node in cluster.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
+        {
+            var labels = new JsonObject { ["kubernetes.io/hostname"] = node.Name, ["kubevirt.io/schedulable"] = "true" };
+            foreach (var (key, value) in node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+            {
+                labels[key] = value;
+            }
+
+            if (node.CpuModel is { } model)
+            {
+                labels[$"cpu-model.node.kubevirt.io/{model}"] = "true";
+                labels[$"cpu-model-migration.node.kubevirt.io/{model}"] = "true";
+            }
+
+            var created = store.Create(ResourceRegistry.Node, "", new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = node.Name, ["labels"] = labels },
+                ["spec"] = new JsonObject(),
+            }, Manager);
+            created["status"] = new JsonObject
+            {
+                ["capacity"] = new JsonObject { ["cpu"] = (node.Cpu ?? 64).ToString(CultureInfo.InvariantCulture), ["memory"] = (node.MemoryBytes ?? 512L << 30).ToString(CultureInfo.InvariantCulture) },
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady" }),
+            };
+            store.Update(ResourceRegistry.Node, "", node.Name, created, Manager, statusOnly: true);
+        }
+
+        var migration = cluster.Migration;
+        var kubevirt = store.Create(ResourceRegistry.KubeVirt, "kubevirt", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubevirt" },
+            ["spec"] = new JsonObject
+            {
+                ["configuration"] = new JsonObject
+                {
+                    ["developerConfiguration"] = new JsonObject { ["featureGates"] = new JsonArray([.. cluster.KubeVirt.FeatureGates.Select(g => (JsonNode)g)]) },
+                    ["migrations"] = new JsonObject
+                    {
+                        ["parallelMigrationsPerCluster"] = migration.ParallelMigrationsPerCluster,
+                        ["parallelOutboundMigrationsPerNode"] = migration.ParallelOutboundMigrationsPerNode,
+                        ["bandwidthPerMigration"] = (migration.BandwidthBitsPerSecond / 8).ToString(CultureInfo.InvariantCulture),
+                        ["completionTimeoutPerGiB"] = 150,
+                        ["progressTimeout"] = 150,
+                        ["allowAutoConverge"] = false,
+                        ["allowPostCopy"] = false,
+                    },
+                },
+            },
+        }, Manager);
+        kubevirt["status"] = new JsonObject
+        {
+            ["phase"] = "Deployed",
+            ["observedKubeVirtVersion"] = cluster.KubeVirt.Version is { } v ? $"v{v}" : "v1.10.0",
+            ["synchronizationAddresses"] = new JsonArray([.. new[] { cluster.KubeVirt.SynchronizationAddress }.OfType<string>().Select(a => (JsonNode)a)]),
+        };
+        store.Update(ResourceRegistry.KubeVirt, "kubevirt", "kubevirt", kubevirt, Manager, statusOnly: true);
+    }
+
+    private static JsonObject Namespace(string name) => new() { ["metadata"] = new JsonObject { ["name"] = name } };
+
+    /// <summary>The VM and its running VMI, as KubeVirt shows them.</summary>
+    public static void SeedVm(ClusterStore store, Vm vm)
+    {
+        if (store.Get(ResourceRegistry.Namespace, "", vm.Namespace) is null)
+        {
+            store.Create(ResourceRegistry.Namespace, "", Namespace(vm.Namespace), Manager);
+        }
+
+        var labels = new JsonObject();
+        foreach (var (key, value) in vm.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            labels[key] = value;
+        }
+
+        var domain = new JsonObject
+        {
+            ["cpu"] = new JsonObject { ["cores"] = vm.Cpu.Cores ?? 1, ["model"] = vm.Cpu.Model },
+            ["memory"] = new JsonObject { ["guest"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture) },
+            ["devices"] = new JsonObject { ["disks"] = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject { ["name"] = v.Name, ["disk"] = new JsonObject { ["bus"] = "virtio" } })]) },
+        };
+        var volumes = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject
+        {
+            ["name"] = v.Name,
+            ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = v.Claim ?? $"{vm.Name}-{v.Name}" },
+        })]);
+        store.Create(ResourceRegistry.VirtualMachine, vm.Namespace, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = vm.Name, ["labels"] = labels.DeepClone() },
+            ["spec"] = new JsonObject
+            {
+                ["runStrategy"] = "Always",
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["labels"] = labels.DeepClone() },
+                    ["spec"] = new JsonObject { ["domain"] = domain.DeepClone(), ["volumes"] = volumes.DeepClone() },
+                },
+            },
+        }, Manager);
+        CreateVmi(store, vm.Namespace, vm.Name, (JsonObject)labels.DeepClone(), (JsonObject)domain.DeepClone(), (JsonArray)volumes.DeepClone(), vm.Node, vm.Guest.Agent, null);
+    }
+
+    /// <summary>A running VMI on <paramref name="node"/>; after a migration it carries the migration state.</summary>
+    public static JsonObject CreateVmi(ClusterStore store, string ns, string name, JsonObject labels, JsonObject domain, JsonArray volumes, string node, bool agent, JsonObject? migrationState)
+    {
+        labels["kubevirt.io/nodeName"] = node;
+        var vmi = store.Create(ResourceRegistry.VirtualMachineInstance, ns, new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["labels"] = labels,
+                ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "kubevirt.io/v1", ["kind"] = "VirtualMachine", ["name"] = name, ["controller"] = true }),
+            },
+            ["spec"] = new JsonObject { ["domain"] = domain, ["volumes"] = volumes },
+        }, Manager);
+        var conditions = new JsonArray(
+            new JsonObject { ["type"] = "Ready", ["status"] = "True" },
+            new JsonObject { ["type"] = "LiveMigratable", ["status"] = "True" });
+        if (agent)
+        {
+            conditions.Add(new JsonObject { ["type"] = "AgentConnected", ["status"] = "True" });
+        }
+
+        vmi["status"] = new JsonObject { ["phase"] = "Running", ["nodeName"] = node, ["conditions"] = conditions, ["migrationState"] = migrationState };
+        if (migrationState is null)
+        {
+            ((JsonObject)vmi["status"]!).Remove("migrationState");
+        }
+
+        return store.Update(ResourceRegistry.VirtualMachineInstance, ns, name, vmi, Manager, statusOnly: true);
+    }
+}
