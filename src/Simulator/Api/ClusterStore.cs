@@ -93,11 +93,6 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
                 throw ApiError.AlreadyExists(kind, name);
             }
 
-            if (Admit?.Invoke(kind, obj) is { } refused)
-            {
-                throw refused;
-            }
-
             obj["apiVersion"] = kind.GroupVersion;
             obj["kind"] = kind.Kind;
             if (kind.Namespaced)
@@ -107,6 +102,11 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
             else
             {
                 metadata.Remove("namespace");
+            }
+
+            if (Admit?.Invoke(kind, obj) is { } refused)
+            {
+                throw refused;
             }
 
             metadata["uid"] = Uid($"{cluster}/{kind.Plural}/{ns}/{name}/{resourceVersion}");
@@ -155,7 +155,14 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
                 var metadata = Metadata(next);
                 foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "name", "deletionTimestamp" })
                 {
-                    metadata[field] = live["metadata"]![field]?.DeepClone();
+                    if (live["metadata"]![field] is { } value)
+                    {
+                        metadata[field] = value.DeepClone();
+                    }
+                    else
+                    {
+                        metadata.Remove(field);
+                    }
                 }
 
                 metadata["generation"] = (long)(JsonNumbers.Number(live["metadata"]!["generation"]) ?? 1) +

@@ -387,31 +387,36 @@ public sealed class MigrationEngine
         }
     }
 
-    /// <summary>One sub-step of the copy: the same round-by-round rules as the compiler's PreCopyModel, in continuous time.</summary>
+    /// <summary>
+    /// One sub-step of the copy: the same round-by-round rules as the compiler's PreCopyModel, in
+    /// continuous time. A round that ends inside the sub-step ends at its exact time, and the next
+    /// round uses the rest, so short final rounds are not charged a whole step of dirtying.
+    /// </summary>
     private void Transfer(Migration m, DateTime now, double dt)
     {
         var bandwidth = Bandwidth(m, now);
         m.Rate = bandwidth;
         var noise = 1 + (m.Noise.NextDouble() - 0.5) * 0.2;  // ±10% around the Inventory's dirty rate
-        m.CurrentDirty = m.Mode == "PostCopy" ? 0 : m.DirtyRate * (1 - m.Throttle) * noise;
-        var sent = Math.Min(m.Pending, bandwidth * dt);
-        m.Pending -= sent;
-        m.Processed += sent;
-        m.Dirtied = Math.Min(m.Memory, m.Dirtied + m.CurrentDirty * dt);
-        var remaining = m.Pending + m.Dirtied;
-        if (remaining < m.BestRemaining - 1)
+        var left = dt;
+        while (left > 1e-9)
         {
-            m.BestRemaining = remaining;
-            m.LastProgress = now;
-        }
+            m.CurrentDirty = m.Mode == "PostCopy" ? 0 : m.DirtyRate * (1 - m.Throttle) * noise;
+            var step = bandwidth > 0 ? Math.Min(left, m.Pending / bandwidth) : left;
+            var sent = Math.Min(m.Pending, bandwidth * step);
+            m.Pending -= sent;
+            m.Processed += sent;
+            m.Dirtied = Math.Min(m.Memory, m.Dirtied + m.CurrentDirty * step);
+            left -= step;
+            if (m.Pending > 1e-6 || bandwidth <= 0)
+            {
+                break;
+            }
 
-        if (m.Pending <= 0)
-        {
             // End of a round: stop and copy if the rest fits the downtime target, else start the next round.
             var threshold = bandwidth * m.Config.MaxDowntimeSeconds;
             if (m.Mode == "PostCopy" || m.Dirtied <= threshold)
             {
-                m.DowntimeMs = m.Mode == "PostCopy" ? 1 : bandwidth > 0 ? m.Dirtied / bandwidth * 1000 : 0;
+                m.DowntimeMs = m.Mode == "PostCopy" ? 1 : m.Dirtied / bandwidth * 1000;
                 m.Processed += m.Mode == "PostCopy" ? 0 : m.Dirtied;
                 Succeed(m, now);
                 return;
@@ -434,11 +439,19 @@ public sealed class MigrationEngine
             m.Dirtied = 0;
         }
 
+        var remaining = m.Pending + m.Dirtied;
+        if (remaining < m.BestRemaining - 1)
+        {
+            m.BestRemaining = remaining;
+            m.LastProgress = now;
+        }
+
         var running = (now - m.RunningSince).TotalSeconds;
         var gib = (m.Memory + m.Disk) / (1L << 30);
-        if (running > m.Config.CompletionTimeoutPerGiB * Math.Max(1, gib))
+        // Once in post-copy the guest runs on the target: KubeVirt can no longer abort, only finish.
+        if (m.Mode != "PostCopy" && running > m.Config.CompletionTimeoutPerGiB * Math.Max(1, gib))
         {
-            if (m.Config.PostCopy && m.Mode != "PostCopy")
+            if (m.Config.PostCopy)
             {
                 m.Mode = "PostCopy";
             }

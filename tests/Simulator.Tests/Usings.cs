@@ -1,0 +1,2 @@
+global using Reconcile.Compiler.Tests;
+global using Xunit;

@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using Reconcile.Compiler;
+using Reconcile.Simulator.Api;
+using Reconcile.Simulator.KubeVirt;
+using Reconcile.Simulator.World;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>A simulated world built from an example plan's Topology and Inventories, with a clock that moves only when told.</summary>
+internal sealed class FrozenWorld
+{
+    public static readonly DateTime Start = new(2027, 2, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    public FrozenWorld(string example, Func<string, string>? edit = null)
+    {
+        var validation = Load(example, edit);
+        Clock = new SimulatedClock(Start, speed: 1e-9);
+        World = new SimulatedWorld(validation.Model.Topologies[0], validation.Model.Inventories, Clock);
+        Faults = new Faults();
+        Engine = new MigrationEngine(World, Faults, seed: 7);
+    }
+
+    public SimulatedClock Clock { get; }
+
+    public SimulatedWorld World { get; }
+
+    public Faults Faults { get; }
+
+    public MigrationEngine Engine { get; }
+
+    public static ValidationResult Load(string example, Func<string, string>? edit = null)
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples", example)))
+        {
+            var text = File.ReadAllText(file);
+            File.WriteAllText(dir.File(Path.GetFileName(file)), edit is null ? text : edit(text));
+        }
+
+        var validation = PlanValidator.Validate(["."], dir.Path);
+        Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
+        return validation;
+    }
+
+    public ClusterStore Store(string cluster) => World.Clusters[cluster].Store;
+
+    /// <summary>Moves simulated time in steps of <paramref name="step"/>, ticking the engine each time.</summary>
+    public void Run(TimeSpan duration, TimeSpan? step = null)
+    {
+        var by = step ?? TimeSpan.FromSeconds(1);
+        for (var passed = TimeSpan.Zero; passed < duration; passed += by)
+        {
+            Clock.Advance(by);
+            Engine.Tick();
+        }
+    }
+
+    /// <summary>Runs until the VMIM reaches a final phase (or the limit), returning that phase.</summary>
+    public string RunUntilFinal(string cluster, string ns, string vmim, TimeSpan limit)
+    {
+        Engine.Tick();
+        for (var passed = TimeSpan.Zero; passed < limit; passed += TimeSpan.FromSeconds(1))
+        {
+            var phase = Phase(cluster, ns, vmim);
+            if (phase is "Succeeded" or "Failed")
+            {
+                return phase;
+            }
+
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            Engine.Tick();
+        }
+
+        return Phase(cluster, ns, vmim) ?? "";
+    }
+
+    public string? Phase(string cluster, string ns, string vmim) =>
+        Store(cluster).Get(ResourceRegistry.Migration, ns, vmim)?["status"]?["phase"]?.GetValue<string>();
+
+    public JsonObject Migrate(string cluster, string ns, string name, string vmi, JsonObject? extraSpec = null)
+    {
+        var spec = new JsonObject { ["vmiName"] = vmi };
+        foreach (var (key, value) in extraSpec ?? [])
+        {
+            spec[key] = value?.DeepClone();
+        }
+
+        return Store(cluster).Create(ResourceRegistry.Migration, ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["spec"] = spec }, "test");
+    }
+
+    public void Namespace(string cluster, string name) =>
+        Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");
+
+    public void Policy(string cluster, string name, JsonObject selector, JsonObject settings)
+    {
+        var spec = new JsonObject { ["selectors"] = new JsonObject { ["virtualMachineInstanceSelector"] = selector.DeepClone() } };
+        foreach (var (key, value) in settings)
+        {
+            spec[key] = value?.DeepClone();
+        }
+
+        Store(cluster).Create(ResourceRegistry.MigrationPolicy, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["spec"] = spec }, "test");
+    }
+}
