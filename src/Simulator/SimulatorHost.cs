@@ -15,7 +15,8 @@ using Reconcile.Simulator.World;
 namespace Reconcile.Simulator;
 
 /// <summary>What the simulator is started with.</summary>
-public sealed record SimulatorOptions(DateTime Start, double Speed = 60, int Port = 0, int Seed = 1, IReadOnlyList<JsonObject>? Faults = null);
+/// <param name="HistoryLimit">Changes each cluster keeps for watches to resume from; older resourceVersions are 410 Gone.</param>
+public sealed record SimulatorOptions(DateTime Start, double Speed = 60, int Port = 0, int Seed = 1, IReadOnlyList<JsonObject>? Faults = null, int HistoryLimit = 5000);
 
 /// <summary>
 /// Serves every cluster of a simulated world over HTTP on 127.0.0.1 (never another interface):
@@ -53,7 +54,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     public static async Task<SimulatorHost> StartAsync(Topology topology, IEnumerable<Inventory> inventories, SimulatorOptions options)
     {
         var clock = new SimulatedClock(options.Start, options.Speed);
-        var world = new SimulatedWorld(topology, inventories, clock);
+        var world = new SimulatedWorld(topology, inventories, clock, options.HistoryLimit);
         var faults = new Faults();
         var engine = new MigrationEngine(world, faults, options.Seed);
         faults.Immediate += fault =>
@@ -187,7 +188,8 @@ public sealed class SimulatorHost : IAsyncDisposable
             text.Append($"- name: {name}\n  cluster:\n    server: {ClusterAddress(name)}\n");
         }
 
-        text.Append("users:\n- name: simulator\n  user: {}\ncontexts:\n");
+        // The simulator accepts any client; a token is there because clients (KubernetesClient) insist on credentials.
+        text.Append("users:\n- name: simulator\n  user:\n    token: simulator\ncontexts:\n");
         foreach (var name in World.Clusters.Keys)
         {
             text.Append($"- name: {name}\n  context:\n    cluster: {name}\n    user: simulator\n");

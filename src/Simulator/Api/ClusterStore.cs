@@ -151,7 +151,12 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
             else
             {
                 next = (JsonObject)obj.DeepClone();
-                next["status"] = live["status"]?.DeepClone();
+                next.Remove("status");
+                if (live["status"] is { } liveStatus)
+                {
+                    next["status"] = liveStatus.DeepClone();
+                }
+
                 var metadata = Metadata(next);
                 foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "name", "deletionTimestamp" })
                 {

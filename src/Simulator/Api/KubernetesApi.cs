@@ -15,7 +15,8 @@ namespace Reconcile.Simulator.Api;
 /// </summary>
 public sealed class KubernetesApi(ClusterStore store, string serverVersion)
 {
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Quotes and HTML characters as the API server writes them, not \u0022-escaped.
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public ClusterStore Store => store;
 

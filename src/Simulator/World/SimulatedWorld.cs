@@ -28,13 +28,13 @@ public sealed class SimulatedWorld
 
     private readonly Dictionary<string, Vm> vms = new(StringComparer.Ordinal);
 
-    public SimulatedWorld(Topology topology, IEnumerable<Inventory> inventories, SimulatedClock clock)
+    public SimulatedWorld(Topology topology, IEnumerable<Inventory> inventories, SimulatedClock clock, int historyLimit = 5000)
     {
         Topology = topology;
         Clock = clock;
         foreach (var cluster in topology.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
-            var store = new ClusterStore(cluster.Name, new ResourceRegistry(), () => clock.Now);
+            var store = new ClusterStore(cluster.Name, new ResourceRegistry(), () => clock.Now, historyLimit);
             Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion));
             Seed(cluster, store);
         }
