@@ -29,6 +29,7 @@ public sealed class MigrationEngine
     private readonly SimulatedWorld world;
     private readonly Faults faults;
     private readonly int seed;
+    private readonly WorkloadControllers controllers;
     private readonly Lock gate = new();
     private readonly Dictionary<string, Migration> migrations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Succeeded, long Failed)> outcomes = new(StringComparer.Ordinal);
@@ -39,6 +40,7 @@ public sealed class MigrationEngine
         this.world = world;
         this.faults = faults;
         this.seed = seed;
+        controllers = new WorkloadControllers(world);
         last = world.Clock.Now;
         foreach (var cluster in world.Clusters.Values)
         {
@@ -167,6 +169,8 @@ public sealed class MigrationEngine
                 Admit(at);
                 Advance(at, dt);
             }
+
+            controllers.Tick(now);
         }
     }
 

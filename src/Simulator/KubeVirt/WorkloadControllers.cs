@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Reconcile.Simulator.Api;
+using Reconcile.Simulator.World;
+
+namespace Reconcile.Simulator.KubeVirt;
+
+/// <summary>
+/// The other KubeVirt and CDI controllers Reconcile's steps rely on, simplified: snapshots become
+/// ready, exports serve their volumes, DataVolumes import at the bandwidth of the path from the
+/// exporting cluster, and a VM's run strategy starts or stops its VMI (once its DataVolumes are
+/// imported). Durations are simulated seconds.
+/// </summary>
+public sealed class WorkloadControllers(SimulatedWorld world)
+{
+    public const double SnapshotSeconds = 5;
+    public const double ExportSeconds = 3;
+    public const double StartSeconds = 10;
+    private const string Manager = "virt-controller";
+
+    public void Tick(DateTime now)
+    {
+        foreach (var cluster in world.Clusters.Values)
+        {
+            Snapshots(cluster.Store, now);
+            Exports(cluster, now);
+            DataVolumes(cluster, now);
+            VirtualMachines(cluster, now);
+        }
+    }
+
+    private static double Age(JsonObject obj, DateTime now) =>
+        DateTime.TryParse(obj["metadata"]?["creationTimestamp"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created)
+            ? (now - created).TotalSeconds : 0;
+
+    private static void SetStatus(ClusterStore store, ResourceKind kind, JsonObject obj, JsonObject status)
+    {
+        if (JsonNode.DeepEquals(obj["status"], status))
+        {
+            return;
+        }
+
+        obj["status"] = status;
+        store.Update(kind, obj["metadata"]!["namespace"]?.GetValue<string>() ?? "", obj["metadata"]!["name"]!.GetValue<string>(), obj, Manager, statusOnly: true);
+    }
+
+    private static void Snapshots(ClusterStore store, DateTime now)
+    {
+        foreach (var snapshot in store.List(ResourceRegistry.Snapshot, null).Items.Where(s => s["status"]?["readyToUse"]?.GetValue<bool>() != true))
+        {
+            var ready = Age(snapshot, now) >= SnapshotSeconds;
+            SetStatus(store, ResourceRegistry.Snapshot, snapshot, new JsonObject
+            {
+                ["phase"] = ready ? "Succeeded" : "InProgress",
+                ["readyToUse"] = ready,
+                ["creationTime"] = ready ? now.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : null,
+            });
+        }
+    }
+
+    private void Exports(SimulatedCluster cluster, DateTime now)
+    {
+        foreach (var export in cluster.Store.List(ResourceRegistry.Export, null).Items.Where(e => e["status"]?["phase"]?.GetValue<string>() != "Ready"))
+        {
+            var ns = export["metadata"]!["namespace"]!.GetValue<string>();
+            var name = export["metadata"]!["name"]!.GetValue<string>();
+            var source = export["spec"]?["source"];
+            // A snapshot export serves the snapshotted claims restored as "<export>-<claim>"; a VM export its own claims.
+            var vmName = source?["kind"]?.GetValue<string>() == "VirtualMachineSnapshot"
+                ? cluster.Store.Get(ResourceRegistry.Snapshot, ns, source["name"]!.GetValue<string>())?["spec"]?["source"]?["name"]?.GetValue<string>()
+                : source?["name"]?.GetValue<string>();
+            var vm = vmName is null ? null : cluster.Store.Get(ResourceRegistry.VirtualMachine, ns, vmName);
+            var claims = vm?["spec"]?["template"]?["spec"]?["volumes"]?.AsArray().Select(v => v!["persistentVolumeClaim"]?["claimName"]?.GetValue<string>() ?? v["dataVolume"]?["name"]?.GetValue<string>()).OfType<string>().ToList() ?? [];
+            var snapshotReady = source?["kind"]?.GetValue<string>() != "VirtualMachineSnapshot" ||
+                cluster.Store.Get(ResourceRegistry.Snapshot, ns, source["name"]!.GetValue<string>())?["status"]?["readyToUse"]?.GetValue<bool>() == true;
+            var ready = vm is not null && snapshotReady && Age(export, now) >= ExportSeconds;
+            var volumes = new JsonArray([.. claims.Select(c =>
+            {
+                var volume = source?["kind"]?.GetValue<string>() == "VirtualMachineSnapshot" ? $"{name}-{c}" : c;
+                return (JsonNode)new JsonObject
+                {
+                    ["name"] = volume,
+                    ["formats"] = new JsonArray(new JsonObject
+                    {
+                        ["format"] = "gzip",
+                        ["url"] = $"https://{cluster.Model.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{ns}/virtualmachineexports/{name}/volumes/{volume}/disk.img.gz",
+                    }),
+                };
+            })]);
+            SetStatus(cluster.Store, ResourceRegistry.Export, export, ready
+                ? new JsonObject { ["phase"] = "Ready", ["links"] = new JsonObject { ["external"] = new JsonObject { ["volumes"] = volumes } } }
+                : new JsonObject { ["phase"] = "Pending" });
+        }
+    }
+
+    /// <summary>CDI imports at the path's bandwidth: the link from the cluster whose export the URL names, or this cluster's migration network.</summary>
+    private void DataVolumes(SimulatedCluster cluster, DateTime now)
+    {
+        foreach (var dv in cluster.Store.List(ResourceRegistry.DataVolume, null).Items.Where(d => d["status"]?["phase"]?.GetValue<string>() != "Succeeded"))
+        {
+            var size = Reconcile.Compiler.Model.Quantities.Bytes(dv["spec"]?["storage"]?["resources"]?["requests"]?["storage"]?.ToString() ?? "0") ?? 0;
+            var url = dv["spec"]?["source"]?["http"]?["url"]?.GetValue<string>();
+            double seconds = 0;
+            if (url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                var from = world.Clusters.Values.FirstOrDefault(c => c.Model.KubeVirt.ExportAddress == uri.Authority || c.Model.KubeVirt.ExportAddress == uri.Host);
+                var bits = from is null || from.Name == cluster.Name
+                    ? cluster.Model.Migration.BandwidthBitsPerSecond
+                    : world.Topology.FindLink(from.Name, cluster.Name)?.BandwidthBitsPerSecond ?? cluster.Model.Migration.BandwidthBitsPerSecond;
+                seconds = size / Math.Max(1.0, bits / 8.0);
+            }
+
+            var done = Age(dv, now) >= seconds;
+            var progress = seconds <= 0 ? 100 : Math.Min(100, Age(dv, now) / seconds * 100);
+            SetStatus(cluster.Store, ResourceRegistry.DataVolume, dv, new JsonObject
+            {
+                ["phase"] = done ? "Succeeded" : "ImportInProgress",
+                ["progress"] = done ? "100.0%" : $"{progress.ToString("0.0", CultureInfo.InvariantCulture)}%",
+            });
+        }
+    }
+
+    /// <summary>runStrategy: Halted stops the VMI; Always starts one once the VM's DataVolumes are imported. WaitAsReceiver waits for a migration.</summary>
+    private static void VirtualMachines(SimulatedCluster cluster, DateTime now)
+    {
+        var store = cluster.Store;
+        foreach (var vm in store.List(ResourceRegistry.VirtualMachine, null).Items)
+        {
+            var ns = vm["metadata"]!["namespace"]!.GetValue<string>();
+            var name = vm["metadata"]!["name"]!.GetValue<string>();
+            var strategy = vm["spec"]?["runStrategy"]?.GetValue<string>() ?? "Always";
+            var vmi = store.Get(ResourceRegistry.VirtualMachineInstance, ns, name);
+            foreach (var template in vm["spec"]?["dataVolumeTemplates"]?.AsArray() ?? [])
+            {
+                var dvName = template!["metadata"]!["name"]!.GetValue<string>();
+                if (store.Get(ResourceRegistry.DataVolume, ns, dvName) is null)
+                {
+                    store.Create(ResourceRegistry.DataVolume, ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = dvName }, ["spec"] = template["spec"]!.DeepClone() }, Manager);
+                }
+            }
+
+            string printable;
+            if (strategy == "Halted")
+            {
+                if (vmi is not null && vmi["status"]?["migrationState"]?["completed"]?.GetValue<bool>() != false)
+                {
+                    store.Delete(ResourceRegistry.VirtualMachineInstance, ns, name);
+                }
+
+                printable = "Stopped";
+            }
+            else if (strategy == "WaitAsReceiver")
+            {
+                printable = "WaitingForReceiver";
+            }
+            else if (vmi is null)
+            {
+                var imported = (vm["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).All(t =>
+                    store.Get(ResourceRegistry.DataVolume, ns, t!["metadata"]!["name"]!.GetValue<string>())?["status"]?["phase"]?.GetValue<string>() == "Succeeded");
+                printable = imported ? "Starting" : "Provisioning";
+                if (imported && Age(vm, now) >= StartSeconds && LeastLoadedNode(store) is { } node)
+                {
+                    SimulatedWorld.CreateVmi(store, ns, name,
+                        (JsonObject?)vm["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() ?? [],
+                        (JsonObject?)vm["spec"]?["template"]?["spec"]?["domain"]?.DeepClone() ?? [],
+                        (JsonArray?)vm["spec"]?["template"]?["spec"]?["volumes"]?.DeepClone() ?? [], node, agent: true, migrationState: null);
+                    printable = "Running";
+                }
+            }
+            else
+            {
+                printable = vmi["status"]?["phase"]?.GetValue<string>() == "Running" ? "Running" : "Stopped";
+            }
+
+            var status = (JsonObject?)vm["status"]?.DeepClone() ?? [];
+            status["printableStatus"] = printable;
+            status["ready"] = printable == "Running";
+            SetStatus(store, ResourceRegistry.VirtualMachine, vm, status);
+        }
+    }
+
+    private static string? LeastLoadedNode(ClusterStore store)
+    {
+        var load = store.List(ResourceRegistry.VirtualMachineInstance, null).Items
+            .GroupBy(v => v["status"]?["nodeName"]?.GetValue<string>() ?? "").ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return store.List(ResourceRegistry.Node, null).Items
+            .Where(n => n["status"]?["conditions"]?.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True") == true)
+            .Select(n => n["metadata"]!["name"]!.GetValue<string>())
+            .OrderBy(n => load.GetValueOrDefault(n)).ThenBy(n => n, StringComparer.Ordinal).FirstOrDefault();
+    }
+}
