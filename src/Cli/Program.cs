@@ -16,6 +16,7 @@ public static class Program
             CompileCommand.CreateCommand(io, clock),
             DiffCommand.CreateCommand(io, clock),
             SimulatorCommand.CreateCommand(io, clock),
+            SimulateCommand.CreateCommand(io, clock),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>
@@ -42,6 +43,12 @@ public static class Program
         {
             // Last line of defence: an internal error is reported in the diagnostic format, never as a stack trace.
             io.Error.WriteLine($"reconcile: error RC1099: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RECONCILE_TRACE") == "1")
+            {
+                // For bug reports: the stack trace, only when asked for.
+                io.Error.WriteLine(e.ToString());
+            }
+
             return ExitCodes.Usage;
         }
     }

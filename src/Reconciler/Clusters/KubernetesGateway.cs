@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Reconcile.Reconciler.Clusters;
+
+/// <summary>
+/// One cluster through the official C# client (KubernetesClient): group kinds through the custom
+/// objects API (which serves any group), core ones through the typed API. Plurals follow the API's
+/// rule for the kinds Reconcile renders (…y → …ies, else …s).
+/// </summary>
+public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClusterGateway
+{
+    public const string FieldManager = "reconcile";
+
+    public string Cluster => cluster;
+
+    public static KubernetesGateway FromKubeconfig(string cluster, string kubeconfig, string context) =>
+        new(cluster, new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, currentContext: context)));
+
+    public static string Plural(string kind)
+    {
+        var lower = kind.ToLowerInvariant();
+        return lower.EndsWith('y') ? lower[..^1] + "ies" : lower + "s";
+    }
+
+    private static (string Group, string Version) Split(string apiVersion) =>
+        apiVersion.Contains('/') ? (apiVersion[..apiVersion.IndexOf('/')], apiVersion[(apiVersion.IndexOf('/') + 1)..]) : ("", apiVersion);
+
+    private static (string ApiVersion, string Kind, string? Ns, string Name) Identity(JsonObject obj) => (
+        obj["apiVersion"]!.GetValue<string>(), obj["kind"]!.GetValue<string>(),
+        obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>());
+
+    private static JsonObject Parse(object? value) => value is null ? [] : JsonNode.Parse(JsonSerializer.Serialize(value))!.AsObject();
+
+    public async Task<JsonObject> ApplyAsync(JsonObject obj, CancellationToken cancel)
+    {
+        var (apiVersion, kind, ns, name) = Identity(obj);
+        var (group, version) = Split(apiVersion);
+        var patch = new V1Patch(obj.ToJsonString(), V1Patch.PatchType.ApplyPatch);
+        if (group.Length == 0)
+        {
+            return kind switch
+            {
+                "Namespace" => Parse(await client.CoreV1.PatchNamespaceAsync(patch, name, fieldManager: FieldManager, force: true, cancellationToken: cancel)),
+                "ConfigMap" => Parse(await client.CoreV1.PatchNamespacedConfigMapAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancel)),
+                "Secret" => Parse(await client.CoreV1.PatchNamespacedSecretAsync(patch, name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancel)),
+                _ => throw new NotSupportedException($"core kind {kind} is not one Reconcile applies"),
+            };
+        }
+
+        return ns is null
+            ? Parse(await client.CustomObjects.PatchClusterCustomObjectAsync(patch, group, version, Plural(kind), name, fieldManager: FieldManager, force: true, cancellationToken: cancel))
+            : Parse(await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, group, version, ns, Plural(kind), name, fieldManager: FieldManager, force: true, cancellationToken: cancel));
+    }
+
+    public async Task<JsonObject> ApplyStatusAsync(JsonObject obj, CancellationToken cancel)
+    {
+        var (apiVersion, kind, ns, name) = Identity(obj);
+        var (group, version) = Split(apiVersion);
+        var body = new JsonObject { ["status"] = obj["status"]?.DeepClone() };
+        var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
+        return Parse(await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, group, version, ns, Plural(kind), name, fieldManager: FieldManager, cancellationToken: cancel));
+    }
+
+    public async Task<JsonObject?> GetAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel)
+    {
+        var (group, version) = Split(apiVersion);
+        try
+        {
+            if (group.Length == 0)
+            {
+                return kind == "Namespace" ? Parse(await client.CoreV1.ReadNamespaceAsync(name, cancellationToken: cancel))
+                    : throw new NotSupportedException($"core kind {kind} is not one Reconcile reads");
+            }
+
+            return ns is null
+                ? Parse(await client.CustomObjects.GetClusterCustomObjectAsync(group, version, Plural(kind), name, cancel))
+                : Parse(await client.CustomObjects.GetNamespacedCustomObjectAsync(group, version, ns, Plural(kind), name, cancel));
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? ns, string? labelSelector, CancellationToken cancel)
+    {
+        var (group, version) = Split(apiVersion);
+        var list = ns is null
+            ? Parse(await client.CustomObjects.ListClusterCustomObjectAsync(group, version, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel))
+            : Parse(await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel));
+        return [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>()];
+    }
+
+    public async Task DeleteAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel)
+    {
+        var (group, version) = Split(apiVersion);
+        try
+        {
+            if (ns is null)
+            {
+                await client.CustomObjects.DeleteClusterCustomObjectAsync(group, version, Plural(kind), name, cancellationToken: cancel);
+            }
+            else
+            {
+                await client.CustomObjects.DeleteNamespacedCustomObjectAsync(group, version, ns, Plural(kind), name, cancellationToken: cancel);
+            }
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    public async Task EnsureNamespaceAsync(string ns, CancellationToken cancel)
+    {
+        try
+        {
+            await client.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancel);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: cancel);
+        }
+    }
+}

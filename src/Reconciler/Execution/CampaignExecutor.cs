@@ -1,0 +1,532 @@
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Loading;
+using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Planning;
+using Reconcile.Reconciler.Clusters;
+
+namespace Reconcile.Reconciler.Execution;
+
+/// <summary>A concurrency group of the plan and the VMs (namespace/name) it holds.</summary>
+public sealed record GroupLimit(string Name, int MaxConcurrent, IReadOnlySet<string> Vms);
+
+/// <summary>One plan as compiled at a revision: its graph, the plan, its files (paths relative to the plan's own output tree) and its groups.</summary>
+public sealed record CompiledCampaign(ExecutionGraph Graph, MigrationPlan Plan, IReadOnlyDictionary<string, string> Files, IReadOnlyList<GroupLimit> Groups)
+{
+    /// <summary>The campaign of <paramref name="plan"/> out of a compilation's model and (prefixed) output files.</summary>
+    public static CompiledCampaign Of(ExecutionGraph graph, MigrationPlan plan, PlanSet model, IReadOnlyDictionary<string, string> files, string prefix)
+    {
+        var scope = Compiler.Semantics.PlanScope.Create(plan, model);
+        var groups = plan.Groups.Select(g => new GroupLimit(g.Name, g.MaxConcurrent,
+            scope.Vms.Where(g.Select.Matches).Select(v => v.Id).ToHashSet(StringComparer.Ordinal))).ToList();
+        var own = files.Where(f => f.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(f => f.Key[prefix.Length..], f => f.Value, StringComparer.Ordinal);
+        return new CompiledCampaign(graph, plan, own, groups);
+    }
+}
+
+/// <summary>What a pass did, for logs, metrics and `reconcile status`.</summary>
+public sealed record PassResult(IReadOnlyList<StepState> Steps, IReadOnlyList<Condition> Conditions, IReadOnlyList<string> Events)
+{
+    public bool Finished => Steps.All(s => s.IsDone || s.Phase is StepPhase.Failed or StepPhase.Cancelled);
+
+    public bool Stalled => Conditions.Any(c => c.Type == "Stalled" && c.Status);
+}
+
+/// <summary>
+/// Carries a compiled campaign out, one pass at a time, keeping every step's progress in the
+/// MigrationRun's status so that a restarted reconciler rebuilds its state from the cluster. A step
+/// starts when its dependencies are done, its window is open now with room for its predicted
+/// duration, and the graph's limits (per cluster, per source node, per link) have room; it creates
+/// the step's objects under their deterministic names, and is done when the objects say so
+/// (snapshot ready, DataVolumes imported, VMIM Succeeded, VMI running where it should). Failures
+/// are retried with backoff, then follow strategy.onFailure. A migration still running when its
+/// window closes is cancelled and waits for the next window.
+/// </summary>
+public sealed class CampaignExecutor
+{
+    public const string RunApiVersion = "migration.reconcile.dev/v1alpha1";
+    public const string RunKind = "MigrationRun";
+    public const string RunNamespace = "reconcile-system";
+    private static readonly TimeSpan BaseBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly CompiledCampaign campaign;
+    private readonly IReadOnlyDictionary<string, IClusterGateway> clusters;
+    private readonly IClusterGateway home;
+    private readonly Func<DateTime> clock;
+    private readonly string? revision;
+    private readonly Dictionary<string, GraphStep> steps;
+    private readonly JsonObject run;
+
+    public CampaignExecutor(CompiledCampaign campaign, IReadOnlyDictionary<string, IClusterGateway> clusters, string homeCluster, Func<DateTime> clock, string? revision = null)
+    {
+        this.campaign = campaign;
+        this.clusters = clusters;
+        home = clusters[homeCluster];
+        this.clock = clock;
+        this.revision = revision;
+        steps = campaign.Graph.Steps.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        run = Objects("run/migrationrun.yaml").Single();
+        RunName = run["metadata"]!["name"]!.GetValue<string>();
+    }
+
+    public string RunName { get; }
+
+    /// <summary>Applies the run's CRD, its static manifests and its MigrationRun: the part Argo CD or Flux could sync too.</summary>
+    public async Task ApplyStaticAsync(CancellationToken cancel)
+    {
+        foreach (var crd in Objects("run/migrationrun-crd.yaml"))
+        {
+            await home.ApplyAsync(crd, cancel);
+        }
+
+        await home.EnsureNamespaceAsync(RunNamespace, cancel);
+        foreach (var (cluster, gateway) in clusters)
+        {
+            foreach (var path in campaign.Files.Keys.Where(p => p.StartsWith($"{cluster}/static/", StringComparison.Ordinal) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            {
+                foreach (var obj in Objects(path))
+                {
+                    await gateway.ApplyAsync(obj, cancel);
+                }
+            }
+        }
+
+        await home.ApplyAsync((JsonObject)run.DeepClone(), cancel);
+    }
+
+    /// <summary>One reconcile pass: read the state from the MigrationRun, observe running steps, start what may start, write the state back.</summary>
+    public async Task<PassResult> PassAsync(CancellationToken cancel)
+    {
+        var now = clock();
+        var live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel);
+        if (live is null)
+        {
+            await ApplyStaticAsync(cancel);
+            live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
+        }
+
+        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        foreach (var step in campaign.Graph.Steps.Where(s => !state.ContainsKey(s.Id)))
+        {
+            state[step.Id] = new StepState(step.Id, StepPhase.Pending);
+        }
+
+        var events = new List<string>();
+        foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running).Order(StringComparer.Ordinal).ToList())
+        {
+            state[id] = await ObserveAsync(steps[id], state[id], now, events, cancel);
+        }
+
+        var failed = state.Values.Count(s => s.Phase == StepPhase.Failed);
+        var stalled = failed > 0 && campaign.Plan.Strategy.OnFailure != "Continue" || failed > campaign.Plan.Strategy.MaxFailures;
+        var suspended = campaign.Plan.Suspend || live["spec"]?["suspend"]?.GetValue<bool>() == true;
+        SkipDependentsOfFailures(state);
+        if (!stalled && !suspended)
+        {
+            await StartEligibleAsync(state, now, events, cancel);
+        }
+
+        var conditions = Conditions(state, stalled, suspended, now);
+        var status = new JsonObject
+        {
+            ["observedRevision"] = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest,
+            ["steps"] = new JsonArray([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]),
+            ["conditions"] = new JsonArray([.. conditions.Select(c => (JsonNode)c.ToJson())]),
+        };
+        if (!JsonNode.DeepEquals(StripTimes(live["status"]), StripTimes(status)))
+        {
+            live["status"] = status;
+            await home.ApplyStatusAsync(live, cancel);
+        }
+
+        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events);
+    }
+
+    // Condition times change only with the condition; compare without them to avoid needless writes.
+    private static JsonNode? StripTimes(JsonNode? status)
+    {
+        var copy = status?.DeepClone();
+        foreach (var condition in copy?["conditions"]?.AsArray() ?? [])
+        {
+            (condition as JsonObject)?.Remove("lastTransitionTime");
+        }
+
+        return copy;
+    }
+
+    private List<Condition> Conditions(Dictionary<string, StepState> state, bool stalled, bool suspended, DateTime now)
+    {
+        var done = state.Values.Count(s => s.IsDone);
+        var total = state.Count;
+        var running = state.Values.Count(s => s.Phase == StepPhase.Running);
+        var finished = done == total;
+        return
+        [
+            new("Ready", finished, finished ? "Completed" : "InProgress", $"{done} of {total} steps done", now),
+            new("Progressing", running > 0, running > 0 ? "StepsRunning" : "Idle", $"{running} steps running", now),
+            new("Stalled", stalled, stalled ? "StepFailed" : "None",
+                stalled ? $"{state.Values.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {campaign.Plan.Strategy.OnFailure}" +
+                          (campaign.Plan.Strategy.OnFailure == "Rollback" ? " (migrating back is not automated: finished VMs stay where they are)" : "") : "no failed steps", now),
+            new("Suspended", suspended, suspended ? "Suspended" : "Active", suspended ? "spec.suspend is true: nothing new starts" : "running", now),
+        ];
+    }
+
+    /// <summary>
+    /// With onFailure Continue, what depends on a failed step will not run. Stage gates are never
+    /// skipped: they wait for a whole stage, and one failed VM must not hold back the other VMs.
+    /// </summary>
+    private void SkipDependentsOfFailures(Dictionary<string, StepState> state)
+    {
+        if (campaign.Plan.Strategy.OnFailure != "Continue")
+        {
+            return;
+        }
+
+        bool changed;
+        do
+        {
+            changed = false;
+            foreach (var step in campaign.Graph.Steps.Where(s => s.Kind != StepKind.Gate && state[s.Id].Phase == StepPhase.Pending))
+            {
+                if (step.DependsOn.Any(d => state[d].Phase is StepPhase.Failed or StepPhase.Skipped))
+                {
+                    state[step.Id] = state[step.Id] with { Phase = StepPhase.Skipped, Message = "a step it depends on failed" };
+                    changed = true;
+                }
+            }
+        }
+        while (changed);
+    }
+
+    private async Task StartEligibleAsync(Dictionary<string, StepState> state, DateTime now, List<string> events, CancellationToken cancel)
+    {
+        var limits = campaign.Graph.Limits;
+        var candidates = campaign.Graph.Steps
+            .Where(s => state[s.Id].Phase == StepPhase.Pending && (state[s.Id].RetryAfter is not { } retry || retry <= now))
+            .Where(s => s.DependsOn.All(d => state[d].IsDone || s.Kind == StepKind.Gate && state[d].Phase == StepPhase.Failed && campaign.Plan.Strategy.OnFailure == "Continue"))
+            .OrderBy(s => s.PlannedStart).ThenByDescending(s => s.Priority).ThenBy(s => s.Id, StringComparer.Ordinal)
+            .ToList();
+        foreach (var step in candidates)
+        {
+            if (step.Kind == StepKind.Gate)
+            {
+                state[step.Id] = state[step.Id] with { Phase = StepPhase.Succeeded, StartTime = now, EndTime = now };
+                continue;
+            }
+
+            if (Moves(step) && (!WindowFits(step, now) || !LimitsAllow(step, state, limits)))
+            {
+                continue;
+            }
+
+            // Record the start before creating anything: a restart then finds the step Running and its
+            // objects (created under deterministic names) or re-applies them; it never starts it twice.
+            state[step.Id] = state[step.Id] with { Phase = StepPhase.Running, Attempts = state[step.Id].Attempts + 1, StartTime = now, EndTime = null, RetryAfter = null, Message = null };
+            await PersistStepAsync(state, cancel);
+            await CreateAsync(step, cancel);
+            events.Add($"{StepState.Time(now)} started {step.Id} (attempt {state[step.Id].Attempts})");
+        }
+    }
+
+    private async Task PersistStepAsync(Dictionary<string, StepState> state, CancellationToken cancel)
+    {
+        var live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel);
+        if (live is null)
+        {
+            return;
+        }
+
+        var status = live["status"] as JsonObject ?? new JsonObject();
+        status["steps"] = new JsonArray([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]);
+        live["status"] = status;
+        await home.ApplyStatusAsync(live, cancel);
+    }
+
+    /// <summary>Steps that move data are windowed and limited; snapshots, verification and gates are not.</summary>
+    private bool Moves(GraphStep step) => step.Kind == StepKind.Migrate || step.Kind == StepKind.ReplicateStorage;
+
+    private bool Windowed(GraphStep step) => step.Kind == StepKind.Migrate || step.Kind == StepKind.ReplicateStorage && !campaign.Plan.Strategy.ReplicateOutsideWindows;
+
+    /// <summary>The allow-window occurrence open at <paramref name="now"/> for the step's clusters, if any.</summary>
+    private WindowOccurrence? OpenWindow(GraphStep step, DateTime now)
+    {
+        var clustersOfStep = new[] { step.From!.Cluster, step.To?.Cluster ?? step.From.Cluster }.Distinct().ToList();
+        return WindowCalendar.Expand(campaign.Plan.Windows, clustersOfStep, now.AddDays(-3), TimeSpan.FromDays(4))
+            .FirstOrDefault(w => w.Start <= now && now < w.End);
+    }
+
+    private bool WindowFits(GraphStep step, DateTime now)
+    {
+        if (!Windowed(step) || campaign.Plan.Windows.Allow.IsEmpty)
+        {
+            return true;
+        }
+
+        return OpenWindow(step, now) is { } window && (window.End - now).TotalSeconds >= step.Predicted.Seconds;
+    }
+
+    private bool LimitsAllow(GraphStep step, Dictionary<string, StepState> state, GraphLimits limits)
+    {
+        var running = campaign.Graph.Steps.Where(s => Moves(s) && state[s.Id].Phase == StepPhase.Running).ToList();
+        foreach (var cluster in new[] { step.From!.Cluster, step.To!.Cluster }.Distinct())
+        {
+            if (limits.PerCluster.TryGetValue(cluster, out var max) && running.Count(s => s.From!.Cluster == cluster || s.To!.Cluster == cluster) >= max)
+            {
+                return false;
+            }
+        }
+
+        if (step.From.Node is { } node && running.Count(s => s.From!.Cluster == step.From.Cluster && s.From.Node == node) >= limits.PerNode)
+        {
+            return false;
+        }
+
+        if (step.Link is { } link && limits.PerLink.TryGetValue(link, out var perLink) && running.Count(s => s.Link == link) >= perLink)
+        {
+            return false;
+        }
+
+        // Groups: never more of a group's VMs moving at once than it allows (one VM's own steps count once).
+        return campaign.Groups.Where(g => g.Vms.Contains(step.Vm!)).All(g =>
+            running.Where(s => g.Vms.Contains(s.Vm!)).Select(s => s.Vm).Distinct().Count(v => v != step.Vm) < g.MaxConcurrent);
+    }
+
+    /// <summary>The step's objects, target cluster first (the receiving side waits for the sender, as Forklift orders them).</summary>
+    private async Task CreateAsync(GraphStep step, CancellationToken cancel)
+    {
+        foreach (var (cluster, objects) in StepObjects(step).OrderBy(p => p.Cluster == step.From?.Cluster ? 1 : 0))
+        {
+            var gateway = clusters[cluster];
+            foreach (var ns in objects.Select(o => o["metadata"]?["namespace"]?.GetValue<string>()).OfType<string>().Distinct())
+            {
+                await gateway.EnsureNamespaceAsync(ns, cancel);
+            }
+
+            foreach (var obj in objects)
+            {
+                await gateway.ApplyAsync(obj, cancel);
+            }
+        }
+    }
+
+    private IEnumerable<(string Cluster, List<JsonObject> Objects)> StepObjects(GraphStep step)
+    {
+        foreach (var cluster in new[] { step.From?.Cluster, step.To?.Cluster }.OfType<string>().Distinct())
+        {
+            var path = $"{cluster}/steps/{step.Id}.yaml";
+            if (campaign.Files.ContainsKey(path))
+            {
+                yield return (cluster, Objects(path));
+            }
+        }
+    }
+
+    private async Task<StepState> ObserveAsync(GraphStep step, StepState current, DateTime now, List<string> events, CancellationToken cancel)
+    {
+        var outcome = await OutcomeAsync(step, cancel);
+        switch (outcome)
+        {
+            case Outcome.Succeeded:
+                events.Add($"{StepState.Time(now)} finished {step.Id}");
+                return current with { Phase = StepPhase.Succeeded, EndTime = now, Message = null };
+            case Outcome.Failed:
+                return await FailAsync(step, current, now, events, cancel);
+            case Outcome.Missing:
+                // Started, but its objects are gone (a restart after they were cleaned up, or never created): create them again.
+                await CreateAsync(step, cancel);
+                return current;
+        }
+
+        if (Windowed(step) && step.Kind == StepKind.Migrate && current.StartTime is { } started && !campaign.Plan.Windows.Allow.IsEmpty &&
+            OpenWindow(step, started) is { } window && now >= window.End)
+        {
+            await CleanUpAsync(step, cancel);
+            events.Add($"{StepState.Time(now)} cancelled {step.Id}: its window {window.Name} closed");
+            return current with { Phase = StepPhase.Pending, Attempts = current.Attempts - 1, Message = $"cancelled when window {window.Name} closed at {StepState.Time(window.End)}; waits for the next window" };
+        }
+
+        return current;
+    }
+
+    private async Task<StepState> FailAsync(GraphStep step, StepState current, DateTime now, List<string> events, CancellationToken cancel)
+    {
+        var reason = await FailureReasonAsync(step, cancel);
+        await CleanUpAsync(step, cancel);
+        if (current.Attempts <= campaign.Plan.Strategy.Retries)
+        {
+            var backoff = BaseBackoff * Math.Pow(2, current.Attempts - 1);
+            events.Add($"{StepState.Time(now)} {step.Id} failed ({reason}); retrying after {backoff.TotalSeconds} s");
+            return current with { Phase = StepPhase.Pending, RetryAfter = now + backoff, Message = $"attempt {current.Attempts} failed: {reason}" };
+        }
+
+        events.Add($"{StepState.Time(now)} {step.Id} failed ({reason}); no retries left, onFailure {campaign.Plan.Strategy.OnFailure}");
+        return current with { Phase = StepPhase.Failed, EndTime = now, Message = reason };
+    }
+
+    private enum Outcome
+    {
+        Running,
+        Succeeded,
+        Failed,
+        Missing,
+    }
+
+    private async Task<Outcome> OutcomeAsync(GraphStep step, CancellationToken cancel)
+    {
+        switch (step.Kind)
+        {
+            case StepKind.Snapshot:
+            {
+                var snapshot = StepObjects(step).SelectMany(p => p.Objects.Select(o => (p.Cluster, Obj: o))).FirstOrDefault(o => Kind(o.Obj) == "VirtualMachineSnapshot");
+                if (snapshot.Obj is null)
+                {
+                    return Outcome.Succeeded;
+                }
+
+                var live = await Get(snapshot.Cluster, snapshot.Obj, cancel);
+                return live is null ? Outcome.Missing : live["status"]?["readyToUse"]?.GetValue<bool>() == true ? Outcome.Succeeded
+                    : live["status"]?["phase"]?.GetValue<string>() == "Failed" ? Outcome.Failed : Outcome.Running;
+            }
+
+            case StepKind.ReplicateStorage:
+            {
+                var volumes = StepObjects(step).SelectMany(p => p.Objects.Where(o => Kind(o) == "DataVolume").Select(o => (p.Cluster, Obj: o))).ToList();
+                var phases = new List<string?>();
+                foreach (var (cluster, dv) in volumes)
+                {
+                    var live = await Get(cluster, dv, cancel);
+                    if (live is null)
+                    {
+                        return Outcome.Missing;
+                    }
+
+                    phases.Add(live["status"]?["phase"]?.GetValue<string>());
+                }
+
+                return phases.Any(p => p == "Failed") ? Outcome.Failed : phases.All(p => p == "Succeeded") ? Outcome.Succeeded : Outcome.Running;
+            }
+
+            case StepKind.Migrate:
+                return await MigrationOutcomeAsync(step, cancel);
+            case StepKind.Verify:
+                return await VerifyAsync(step, cancel) ? Outcome.Succeeded : Outcome.Running;
+            default:
+                return Outcome.Succeeded;
+        }
+    }
+
+    private async Task<Outcome> MigrationOutcomeAsync(GraphStep step, CancellationToken cancel)
+    {
+        var objects = StepObjects(step).ToList();
+        var source = objects.FirstOrDefault(o => o.Cluster == step.From!.Cluster);
+        var vmim = source.Objects?.FirstOrDefault(o => Kind(o) == "VirtualMachineInstanceMigration");
+        if (vmim is null)
+        {
+            // A cold move: done when the VM runs on the target.
+            return await VmRunsAtTargetAsync(step, cancel) ? Outcome.Succeeded : Outcome.Running;
+        }
+
+        var live = await Get(source.Cluster, vmim, cancel);
+        if (live is null)
+        {
+            // KubeVirt garbage-collects finished VMIMs: if the VM already runs where it should, the migration happened.
+            return await VmRunsAtTargetAsync(step, cancel) ? Outcome.Succeeded : Outcome.Missing;
+        }
+
+        return live["status"]?["phase"]?.GetValue<string>() switch
+        {
+            "Succeeded" => Outcome.Succeeded,
+            "Failed" => Outcome.Failed,
+            _ => Outcome.Running,
+        };
+    }
+
+    private async Task<bool> VmRunsAtTargetAsync(GraphStep step, CancellationToken cancel)
+    {
+        var (ns, name) = VmOf(step);
+        var target = step.To?.Cluster ?? step.From!.Cluster;
+        var vmi = await clusters[target].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, target, ns), name, cancel);
+        if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
+        {
+            return false;
+        }
+
+        // Inside one cluster the VM must have left its source node.
+        return step.From is null || step.From.Cluster != target || step.From.Node is null || vmi["status"]?["nodeName"]?.GetValue<string>() != step.From.Node;
+    }
+
+    private async Task<bool> VerifyAsync(GraphStep step, CancellationToken cancel)
+    {
+        var (ns, name) = VmOf(step);
+        var target = step.To?.Cluster ?? step.From!.Cluster;
+        var vmi = await clusters[target].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, target, ns), name, cancel);
+        if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
+        {
+            return false;
+        }
+
+        return !campaign.Plan.Strategy.Verify.GuestAgent ||
+            vmi["status"]?["conditions"]?.AsArray().Any(c => c?["type"]?.GetValue<string>() == "AgentConnected" && c["status"]?.GetValue<string>() == "True") == true;
+    }
+
+    /// <summary>Where the VM's objects live in <paramref name="cluster"/>: its own namespace in its source cluster, the move's targetNamespace elsewhere (as the renderer places them).</summary>
+    private string TargetNamespace(GraphStep step, string cluster, string ns)
+    {
+        var move = campaign.Plan.Moves.FirstOrDefault(m => m.Name == step.Move);
+        return move is null || cluster == move.From ? ns : move.TargetNamespace ?? ns;
+    }
+
+    private static (string Namespace, string Name) VmOf(GraphStep step)
+    {
+        var parts = step.Vm!.Split('/');
+        return (parts[0], parts[1]);
+    }
+
+    private async Task<string> FailureReasonAsync(GraphStep step, CancellationToken cancel)
+    {
+        foreach (var (cluster, objects) in StepObjects(step))
+        {
+            foreach (var obj in objects.Where(o => Kind(o) == "VirtualMachineInstanceMigration"))
+            {
+                if ((await Get(cluster, obj, cancel))?["status"]?["migrationState"]?["failureReason"]?.GetValue<string>() is { } reason)
+                {
+                    return reason;
+                }
+            }
+        }
+
+        return $"{step.Kind} failed";
+    }
+
+    /// <summary>Deletes a failed or cancelled step's one-shot objects: both VMIMs and the receiver VM (KubeVirt's retry rule for decentralized migrations).</summary>
+    private async Task CleanUpAsync(GraphStep step, CancellationToken cancel)
+    {
+        foreach (var (cluster, objects) in StepObjects(step))
+        {
+            foreach (var obj in objects.Where(o => Kind(o) is "VirtualMachineInstanceMigration" or "DataVolume" ||
+                                                   Kind(o) == "VirtualMachine" && o["spec"]?["runStrategy"]?.GetValue<string>() == "WaitAsReceiver"))
+            {
+                await clusters[cluster].DeleteAsync(obj["apiVersion"]!.GetValue<string>(), Kind(obj), obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>(), cancel);
+            }
+        }
+    }
+
+    private Task<JsonObject?> Get(string cluster, JsonObject obj, CancellationToken cancel) =>
+        clusters[cluster].GetAsync(obj["apiVersion"]!.GetValue<string>(), Kind(obj), obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>(), cancel);
+
+    private static string Kind(JsonObject obj) => obj["kind"]?.GetValue<string>() ?? "";
+
+    /// <summary>The objects of one rendered file, without the annotations that only steer rendering checks.</summary>
+    private List<JsonObject> Objects(string path)
+    {
+        var documents = new List<PlanDocument>();
+        var problems = new List<Diagnostic>();
+        PlanLoader.LoadText(path, campaign.Files[path], documents, problems);
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"{path}: {problems[0].Message}");
+        }
+
+        return [.. documents.Select(d => d.Root).OfType<JsonObject>()];
+    }
+}
