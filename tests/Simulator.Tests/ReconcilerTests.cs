@@ -1,0 +1,196 @@
+using System.Text.Json.Nodes;
+using Reconcile.Cli.Simulation;
+using Reconcile.Compiler;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Reconciler.Clusters;
+using Reconcile.Reconciler.Execution;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>The reconciler's executor against the simulator: campaigns complete within the graph's constraints, and restarts never duplicate a migration.</summary>
+public sealed class ReconcilerTests
+{
+    private static readonly DateTime Now = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static (ValidationResult Validation, CompiledCampaign Campaign) Compile(string example, Func<string, string>? edit = null)
+    {
+        var validation = FrozenWorld.Load(example, edit);
+        var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        var graph = Assert.Single(result.Graphs);
+        return (validation, CompiledCampaign.Of(graph, validation.Model.Plans[0], validation.Model, result.Files, ""));
+    }
+
+    public static TheoryData<string> Examples() => new() { "node-drain", "onprem-to-cloud", "fra-to-sgp" };
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task Simulate_completes_every_example_within_dependencies_limits_and_groups(string example)
+    {
+        var (validation, campaign) = Compile(example);
+        var report = await SimulationRunner.RunAsync(validation, campaign, seed: 1, faults: []);
+        Assert.True(report.Completed, string.Join("\n", report.Events.TakeLast(20)));
+        var byId = report.Steps.ToDictionary(s => s.Step.Id);
+
+        // Dependencies: nothing started before what it depends on had ended.
+        foreach (var step in report.Steps.Where(s => s.Start is not null))
+        {
+            Assert.All(step.Step.DependsOn, d => Assert.True(byId[d].End <= step.Start, $"{step.Step.Id} started before {d} ended"));
+        }
+
+        // Limits, counted at every start, from the simulated times alone.
+        var moving = report.Steps.Where(s => s.Step.Kind is StepKind.Migrate or StepKind.ReplicateStorage).ToList();
+        foreach (var step in moving)
+        {
+            var overlapping = moving.Where(o => o.Start <= step.Start && step.Start < o.End).ToList();
+            foreach (var cluster in new[] { step.Step.From!.Cluster, step.Step.To!.Cluster }.Distinct())
+            {
+                Assert.True(overlapping.Count(o => o.Step.From!.Cluster == cluster || o.Step.To!.Cluster == cluster) <= campaign.Graph.Limits.PerCluster[cluster], $"{cluster} over its limit at {step.Start}");
+            }
+
+            foreach (var group in campaign.Groups.Where(g => g.Vms.Contains(step.Step.Vm!)))
+            {
+                Assert.True(overlapping.Where(o => group.Vms.Contains(o.Step.Vm!)).Select(o => o.Step.Vm).Distinct().Count() <= group.MaxConcurrent, $"group {group.Name} over its limit at {step.Start}");
+            }
+        }
+
+        Assert.All(report.ClusterConcurrency, c => Assert.True(c.Value.Max <= c.Value.Limit));
+        // One migration per live migrate step: nothing created twice.
+        Assert.Equal(campaign.Graph.Steps.Count(s => s.Kind == StepKind.Migrate && campaign.Files.Keys.Any(f => f.EndsWith($"/steps/{s.Id}.yaml", StringComparison.Ordinal) && campaign.Files[f].Contains("kind: VirtualMachineInstanceMigration", StringComparison.Ordinal)))
+            , report.MigrationsCreated);
+    }
+
+    [Fact]
+    public async Task Simulated_makespan_stays_near_the_prediction_for_live_in_cluster_moves()
+    {
+        var (validation, campaign) = Compile("node-drain");
+        var report = await SimulationRunner.RunAsync(validation, campaign, seed: 3, faults: []);
+        Assert.InRange(report.Makespan.TotalSeconds, campaign.Graph.MakespanSeconds * 0.5, campaign.Graph.MakespanSeconds * 1.25);
+    }
+
+    [Fact]
+    public async Task A_failed_migration_is_retried_and_a_second_failure_follows_onFailure()
+    {
+        var (validation, campaign) = Compile("node-drain");
+        var once = await SimulationRunner.RunAsync(validation, campaign, 1, [new JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" }]);
+        Assert.True(once.Completed);
+        var db = once.Steps.Single(s => s.Step.Id == "migrate-erp.erp-db-0");
+        Assert.Equal((StepPhase.Succeeded, 2), (db.Phase, db.Attempts));
+        Assert.Contains(once.Events, e => e.Contains("migrate-erp.erp-db-0 failed (injected fault", StringComparison.Ordinal) && e.Contains("retrying", StringComparison.Ordinal));
+
+        // retries: 1, so a second failure is final; onFailure: Pause stops new work.
+        var twice = await SimulationRunner.RunAsync(validation, campaign, 1,
+        [
+            new JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" },
+            new JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" },
+        ]);
+        Assert.False(twice.Completed);
+        Assert.True(twice.Stalled);
+        Assert.Equal(StepPhase.Failed, twice.Steps.Single(s => s.Step.Id == "migrate-erp.erp-db-0").Phase);
+        Assert.Contains(twice.Steps, s => s.Phase == StepPhase.Pending && s.Step.Kind == StepKind.Migrate);
+    }
+
+    [Fact]
+    public async Task A_suspended_plan_starts_nothing()
+    {
+        var (validation, campaign) = Compile("node-drain", text => text.Replace("  horizon: 336h\n", "  horizon: 336h\n  suspend: true\n", StringComparison.Ordinal));
+        Assert.True(campaign.Plan.Suspend);
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
+        var pass = await executor.PassAsync(CancellationToken.None);
+        Assert.All(pass.Steps.Where(s => s.Id.StartsWith("migrate", StringComparison.Ordinal)), s => Assert.Equal(StepPhase.Pending, s.Phase));
+        Assert.Contains(pass.Conditions, c => c.Type == "Suspended" && c.Status);
+        var run = await gateways["ber-1"].GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, executor.RunName, CancellationToken.None);
+        Assert.Equal("True", run!["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Suspended")!["status"]!.GetValue<string>());
+    }
+
+    /// <summary>A gateway that dies (as the process would) after a number of calls.</summary>
+    private sealed class CrashingGateway(IClusterGateway inner, Func<bool> crashNow) : IClusterGateway
+    {
+        public string Cluster => inner.Cluster;
+
+        private T Check<T>(T value) => crashNow() ? throw new SimulatedCrash() : value;
+
+        public async Task<JsonObject> ApplyAsync(JsonObject obj, CancellationToken cancel) => Check(await inner.ApplyAsync(obj, cancel));
+
+        public async Task<JsonObject> ApplyStatusAsync(JsonObject obj, CancellationToken cancel) => Check(await inner.ApplyStatusAsync(obj, cancel));
+
+        public async Task<JsonObject?> GetAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel) => Check(await inner.GetAsync(apiVersion, kind, ns, name, cancel));
+
+        public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? ns, string? labelSelector, CancellationToken cancel) => Check(await inner.ListAsync(apiVersion, kind, ns, labelSelector, cancel));
+
+        public async Task DeleteAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel)
+        {
+            await inner.DeleteAsync(apiVersion, kind, ns, name, cancel);
+            Check(0);
+        }
+
+        public async Task EnsureNamespaceAsync(string ns, CancellationToken cancel)
+        {
+            await inner.EnsureNamespaceAsync(ns, cancel);
+            Check(0);
+        }
+    }
+
+    private sealed class SimulatedCrash : Exception;
+
+    [Fact]
+    public async Task Killed_at_many_points_and_restarted_the_reconciler_never_creates_a_second_migration()
+    {
+        var (validation, campaign) = Compile("fra-to-sgp");
+        var live = campaign.Graph.Steps.Count(s => s.Kind == StepKind.Migrate);
+        // Each call dies with probability 1/n: restarts land at every kind of point (before and after
+        // creating objects, between recording a start and applying, mid-observation).
+        foreach (var (n, seed) in new[] { (5, 1), (9, 2), (17, 3), (40, 4) })
+        {
+            var random = new Random(seed);
+            await using var sim = await RunningSimulator.Start("fra-to-sgp");
+            sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
+            var created = new List<string>();
+            foreach (var cluster in sim.Host.World.Clusters.Values)
+            {
+                var admit = cluster.Store.Admit;
+                cluster.Store.Admit = (kind, obj) =>
+                {
+                    var refused = admit?.Invoke(kind, obj);
+                    if (refused is null && kind.Kind == "VirtualMachineInstanceMigration" && obj["spec"]?["receive"] is null)
+                    {
+                        created.Add(obj["spec"]!["vmiName"]!.GetValue<string>());
+                    }
+
+                    return refused;
+                };
+            }
+
+            var calls = 0;
+            var restarts = 0;
+            var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)new CrashingGateway(
+                KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c), () => ++calls > 0 && random.Next(n) == 0));
+            var finished = false;
+            for (var i = 0; i < 20_000 && !finished; i++)
+            {
+                // A new executor each time: all it knows comes from the cluster.
+                var executor = new CampaignExecutor(campaign, gateways, "fra-1", () => sim.Host.World.Clock.Now);
+                try
+                {
+                    sim.Host.Engine.Tick();
+                    var pass = await executor.PassAsync(CancellationToken.None);
+                    finished = pass.Steps.All(s => s.IsDone);
+                    sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(5) : TimeSpan.FromMinutes(5));
+                }
+                catch (SimulatedCrash)
+                {
+                    restarts++;
+                }
+            }
+
+            Assert.True(finished, $"crash at 1/{n} of calls: did not finish");
+            Assert.True(restarts > 10, $"only {restarts} restarts in {calls} calls");
+            Assert.Equal(live, created.Count);
+            var perVm = campaign.Graph.Steps.Where(s => s.Kind == StepKind.Migrate).GroupBy(s => s.Vm!.Split('/')[1]).ToDictionary(g => g.Key, g => g.Count());
+            Assert.All(created.GroupBy(v => v), g => Assert.Equal(perVm[g.Key], g.Count()));
+        }
+    }
+}
