@@ -1,0 +1,107 @@
+using Reconcile.Reconciler.Git;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>The Git source against a real `git daemon` on 127.0.0.1.</summary>
+public sealed class GitSourceTests
+{
+    [Fact]
+    public void Follows_a_branch_through_new_commits_force_pushes_an_outage_and_a_corrupt_cache()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var first = server.Commit("first");
+        var cache = Path.Combine(server.Scratch, "cache");
+        var source = new GitSource(new GitSourceOptions(server.Url, cache));
+
+        Assert.Equal(new FetchResult(first, true, null), source.Fetch());
+        Assert.Equal(new FetchResult(first, false, null), source.Fetch());
+        var second = server.Commit("second");
+        Assert.Equal(new FetchResult(second, true, null), source.Fetch());
+
+        // A force-push back to the first commit moves the tracked tip back.
+        server.Git(server.Work, "reset", "-q", "--hard", first);
+        server.Git(server.Work, "push", "-q", "-f", "origin", "HEAD:main");
+        Assert.Equal(first, source.Fetch().Revision);
+
+        // The remote goes away: the last good revision stays in force, and the result says why.
+        server.Stop();
+        var outage = source.Fetch();
+        Assert.True(outage.Unreachable);
+        Assert.Equal(first, outage.Revision);
+        Assert.Contains("cannot fetch", outage.Problem);
+        server.Start();
+
+        // A damaged cache is cloned again.
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(cache, "objects"), "*", SearchOption.AllDirectories))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+            File.WriteAllText(file, "garbage");
+        }
+
+        File.WriteAllText(Path.Combine(cache, "HEAD"), "garbage");
+        var third = server.Commit("third");
+        Assert.Equal(new FetchResult(third, true, null), source.Fetch());
+
+        // The plan files at that revision, read without a checkout.
+        var (files, missing) = RevisionFiles.Read(cache, third, ["plans/node-drain"]);
+        Assert.Empty(missing);
+        Assert.Equal(["plans/node-drain/inventory.yaml", "plans/node-drain/plan.yaml", "plans/node-drain/topology.yaml"], files.Select(f => f.DisplayPath));
+    }
+
+    [Fact]
+    public void Tracks_a_tag_or_a_pinned_commit()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var tagged = server.Commit("release");
+        server.Git(server.Work, "tag", "v1");
+        server.Git(server.Work, "push", "-q", "origin", "v1");
+        server.Commit("after the tag");
+        Assert.Equal(tagged, new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "c1"), Branch: null, Tag: "v1")).Fetch().Revision);
+        Assert.Equal(tagged, new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "c2"), Branch: null, Commit: tagged)).Fetch().Revision);
+        Assert.Contains("tag v9 not found", new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "c3"), Branch: null, Tag: "v9")).Fetch().Problem);
+    }
+
+    [Fact]
+    public void With_allowed_signers_only_commits_signed_by_them_are_taken()
+    {
+        using var server = new GitServer();
+        var key = Path.Combine(server.Scratch, "trusted");
+        var stranger = Path.Combine(server.Scratch, "stranger");
+        foreach (var k in new[] { key, stranger })
+        {
+            RunSshKeygen("-q", "-t", "ed25519", "-N", "", "-C", Path.GetFileName(k), "-f", k);
+        }
+
+        var signers = Path.Combine(server.Scratch, "allowed_signers");
+        File.WriteAllText(signers, $"planner@example.net namespaces=\"git\" {File.ReadAllText(key + ".pub").Trim()}\n");
+        server.Git(server.Work, "config", "gpg.format", "ssh");
+        var source = new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"), AllowedSigners: signers));
+
+        server.CopyExample("node-drain");
+        var signed = server.Commit("signed", "-S", $"--gpg-sign={key}.pub");
+        var accepted = source.Fetch();
+        Assert.Equal((signed, (string?)null), (accepted.Revision, accepted.Problem));
+
+        var unsigned = server.Commit("unsigned", "--no-gpg-sign");
+        var refused = source.Fetch();
+        Assert.Equal(signed, refused.Revision);
+        Assert.Contains($"refused {unsigned[..12]}", refused.Problem);
+        Assert.Contains("is not signed", refused.Problem);
+
+        server.Commit("signed by a stranger", "-S", $"--gpg-sign={stranger}.pub");
+        var strangerResult = source.Fetch();
+        Assert.Equal(signed, strangerResult.Revision);
+        Assert.Contains("not in allowed_signers", strangerResult.Problem);
+
+        var resigned = server.Commit("signed again", "-S", $"--gpg-sign={key}.pub");
+        Assert.Equal(resigned, source.Fetch().Revision);
+    }
+
+    private static void RunSshKeygen(params string[] args)
+    {
+        var (exit, _, error) = ExternalTools.Run("ssh-keygen", args);
+        Assert.True(exit == 0, error);
+    }
+}
