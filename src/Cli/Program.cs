@@ -17,6 +17,7 @@ public static class Program
             DiffCommand.CreateCommand(io, clock),
             SimulatorCommand.CreateCommand(io, clock),
             SimulateCommand.CreateCommand(io, clock),
+            RunCommand.CreateCommand(io, clock),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>

@@ -105,7 +105,8 @@ public sealed class CampaignExecutor
             live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
         }
 
-        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        // Steps of an earlier revision that this graph no longer has are dropped; finished ones keep their state.
+        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).Where(s => steps.ContainsKey(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var step in campaign.Graph.Steps.Where(s => !state.ContainsKey(s.Id)))
         {
             state[step.Id] = new StepState(step.Id, StepPhase.Pending);

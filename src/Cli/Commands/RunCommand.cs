@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using Reconcile.Compiler.Model;
+using Reconcile.Reconciler;
+using Reconcile.Reconciler.Clusters;
+using Reconcile.Reconciler.Git;
+
+namespace Reconcile.Cli.Commands;
+
+/// <summary>
+/// `reconcile run --repo URL [--branch main | --tag T | --commit C] --path plans/ --interval 1m
+/// [--kubeconfig F] [--verify --allowed-signers F] [--once]`: the GitOps reconciler. Fetches on an
+/// interval (with jitter, backing off while the remote is unreachable), compiles each new verified
+/// revision, applies its static manifests by server-side apply, and carries its graph out, keeping
+/// the state in each plan's MigrationRun. Logs are JSON lines on stdout.
+/// </summary>
+public sealed class RunCommand(IOContext io, Func<DateTime> clock)
+{
+    public sealed record Arguments(string Repo, string? Branch, string? Tag, string? Commit, string Path, string Interval, string PassInterval, string? Kubeconfig,
+        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile);
+
+    public static Command CreateCommand(IOContext io, Func<DateTime> clock)
+    {
+        var repo = new Option<string>("--repo") { Description = "Git URL of the plans repository (https://, git:// or a path).", Required = true };
+        var branch = new Option<string>("--branch") { Description = "Branch to track.", DefaultValueFactory = _ => "main" };
+        var tag = new Option<string>("--tag") { Description = "Track this tag instead of a branch." };
+        var commit = new Option<string>("--commit") { Description = "Pin this commit instead of a branch." };
+        var path = new Option<string>("--path") { Description = "Folder of plan files in the repository.", DefaultValueFactory = _ => "plans" };
+        var interval = new Option<string>("--interval") { Description = "How often to fetch.", DefaultValueFactory = _ => "1m" };
+        var passInterval = new Option<string>("--pass-interval") { Description = "How often to observe and advance the campaign between fetches.", DefaultValueFactory = _ => "10s" };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig with a context per Topology cluster (its `context`, else its name); default $KUBECONFIG or ~/.kube/config." };
+        var verify = new Option<bool>("--verify") { Description = "Apply only commits signed by an allowed signer (SSH signatures, as git verifies them)." };
+        var signers = new Option<string>("--allowed-signers") { Description = "ssh-keygen allowed-signers file for --verify." };
+        var once = new Option<bool>("--once") { Description = "Fetch, apply and advance once, then exit." };
+        var cache = new Option<string>("--cache") { Description = "Where the repository is cloned; default ~/.cache/reconcile/<hash of the URL>." };
+        var home = new Option<string>("--home") { Description = "Cluster (Topology name) that holds the MigrationRuns; default the first cluster the plan touches." };
+        var token = new Option<string>("--token-file") { Description = "File holding an HTTPS token for the repository (or set RECONCILE_GIT_TOKEN)." };
+        var command = new Command("run", "Reconcile plans from Git: fetch, verify, compile, apply and carry out the campaigns.")
+        {
+            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token,
+        };
+        command.SetAction((parse, cancel) => new RunCommand(io, clock).RunAsync(new Arguments(parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(tag), parse.GetValue(commit),
+            parse.GetValue(path)!, parse.GetValue(interval)!, parse.GetValue(passInterval)!, parse.GetValue(kubeconfig), parse.GetValue(verify), parse.GetValue(signers),
+            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token)), cancel));
+        return command;
+    }
+
+    public async Task<int> RunAsync(Arguments arguments, CancellationToken cancel)
+    {
+        if (Quantities.Duration(arguments.Interval) is not { } interval || interval <= TimeSpan.Zero ||
+            Quantities.Duration(arguments.PassInterval) is not { } passInterval || passInterval <= TimeSpan.Zero)
+        {
+            io.Error.WriteLine("reconcile: --interval and --pass-interval are durations such as 1m or 10s");
+            return ExitCodes.Usage;
+        }
+
+        if (arguments.Verify && arguments.AllowedSigners is null)
+        {
+            io.Error.WriteLine("reconcile: --verify needs --allowed-signers FILE");
+            return ExitCodes.Usage;
+        }
+
+        var kubeconfig = arguments.Kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG") ??
+            System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
+        if (!File.Exists(System.IO.Path.GetFullPath(kubeconfig, io.CurrentDirectory)))
+        {
+            io.Error.WriteLine($"reconcile: kubeconfig {kubeconfig} does not exist");
+            return ExitCodes.Usage;
+        }
+
+        kubeconfig = System.IO.Path.GetFullPath(kubeconfig, io.CurrentDirectory);
+        var cache = arguments.Cache is { } c ? System.IO.Path.GetFullPath(c, io.CurrentDirectory) : System.IO.Path.Combine(
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reconcile", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(arguments.Repo)))[..16]);
+        var source = new GitSource(new GitSourceOptions(arguments.Repo, cache, arguments.Tag is null && arguments.Commit is null ? arguments.Branch : null, arguments.Tag, arguments.Commit,
+            arguments.TokenFile, arguments.Verify ? System.IO.Path.GetFullPath(arguments.AllowedSigners!, io.CurrentDirectory) : null));
+        var log = new JsonLog(io.Out, clock);
+        var contexts = KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).Contexts.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var loop = new GitOpsLoop(source, arguments.Path.Trim('/'), topology => topology.Clusters.ToDictionary(
+                cluster => cluster.Name,
+                cluster => (IClusterGateway)KubernetesGateway.FromKubeconfig(cluster.Name, kubeconfig, contexts.Contains(cluster.Context) ? cluster.Context : cluster.Name),
+                StringComparer.Ordinal),
+            clock, log, arguments.Home);
+
+        var random = new Random();
+        var nextFetch = DateTime.MinValue;
+        var backoff = interval;
+        while (!cancel.IsCancellationRequested)
+        {
+            var now = DateTime.UtcNow;
+            var fetch = now >= nextFetch;
+            LoopStatus status;
+            try
+            {
+                status = await loop.PassAsync(fetch, cancel);
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            {
+                // The API is unavailable or refused a call: log it and try again next pass (the state is in the cluster).
+                log.Write("warn", $"cluster API: {e.Message}");
+                if (arguments.Once)
+                {
+                    return ExitCodes.Errors;
+                }
+
+                await Delay(passInterval, cancel);
+                continue;
+            }
+
+            if (fetch)
+            {
+                // Jitter spreads replicas' and repositories' fetches; an unreachable remote backs off up to 10 intervals.
+                backoff = status.Problem is { } p && p.StartsWith("cannot fetch", StringComparison.Ordinal) ? TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, interval.Ticks * 10)) : interval;
+                nextFetch = now + backoff + TimeSpan.FromTicks((long)(backoff.Ticks * 0.1 * random.NextDouble()));
+            }
+
+            if (arguments.Once)
+            {
+                foreach (var (plan, pass) in status.Plans)
+                {
+                    log.Write("info", $"plan {plan}: {pass.Steps.Count(s => s.IsDone)} of {pass.Steps.Count} steps done, {pass.Steps.Count(s => s.Phase == Reconciler.Execution.StepPhase.Running)} running",
+                        ("plan", plan), ("revision", status.Revision));
+                }
+
+                return status.Revision is null || status.RefusedRevision is not null ? ExitCodes.Errors : ExitCodes.Success;
+            }
+
+            await Delay(passInterval, cancel);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static async Task Delay(TimeSpan delay, CancellationToken cancel)
+    {
+        try
+        {
+            await Task.Delay(delay, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

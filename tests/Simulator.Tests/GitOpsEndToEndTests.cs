@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using Reconcile.Cli;
+using Reconcile.Reconciler.Clusters;
+using Reconcile.Reconciler.Execution;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>
+/// `reconcile run --once`, over and over (every run a fresh process state, as after a restart),
+/// against a real git daemon and the simulator; the reconciler's clock is the simulator's.
+/// </summary>
+public sealed class GitOpsEndToEndTests
+{
+    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"), .. extra],
+            new IOContext(output, error, Repository.Root), () => sim.Host.World.Clock.Now);
+        return (exit, output + error.ToString());
+    }
+
+    private static async Task<JsonObject?> Run(RunningSimulator sim) =>
+        (await KubernetesGateway.FromKubeconfig("ber-1", sim.Kubeconfig, "ber-1").ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, null, CancellationToken.None)).SingleOrDefault();
+
+    private static int Migrations(RunningSimulator sim) => sim.Host.Engine.Samples().Where(s => s.Metric == "kubevirt_vmi_migration_succeeded").Sum(s => (int)s.Value);
+
+    [Fact]
+    public async Task Runs_the_campaign_from_git_to_the_end_and_a_plan_edited_mid_run_never_reruns_finished_steps()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var first = server.Commit("node-drain wave");
+        await using var sim = await RunningSimulator.Start("node-drain");
+
+        var (exit, log) = RunOnce(sim, server);
+        Assert.True(exit == 0, log);
+        Assert.Contains($"applied revision {first[..12]}", log);
+        var run = await Run(sim);
+        Assert.Equal(first, run!["status"]!["observedRevision"]!.GetValue<string>());
+
+        // Part way through, the plan changes: fewer migrations at once, so the rest is re-planned.
+        for (var i = 0; i < 12; i++)
+        {
+            sim.Host.World.Clock.Advance(TimeSpan.FromSeconds(10));
+            sim.Host.Engine.Tick();
+            Assert.Equal(0, RunOnce(sim, server).Exit);
+        }
+
+        var doneBefore = (await Run(sim))!["status"]!["steps"]!.AsArray().Where(s => s!["phase"]!.GetValue<string>() == "Succeeded").Select(s => s!["id"]!.GetValue<string>()).Where(id => !id.StartsWith("gate", StringComparison.Ordinal)).ToList();
+        Assert.Contains("migrate-monitoring.grafana-0", doneBefore);
+        var plan = Path.Combine(server.Work, "plans", "node-drain", "plan.yaml");
+        File.WriteAllText(plan, File.ReadAllText(plan).Replace("parallelism: {perCluster: 4", "parallelism: {perCluster: 3", StringComparison.Ordinal));
+        var edited = server.Commit("the same wave, re-timed");
+        for (var i = 0; i < 200; i++)
+        {
+            sim.Host.World.Clock.Advance(TimeSpan.FromSeconds(10));
+            sim.Host.Engine.Tick();
+            var (e, l) = RunOnce(sim, server);
+            Assert.True(e == 0, l);
+            if ((await Run(sim))!["status"]!["conditions"]!.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True"))
+            {
+                break;
+            }
+        }
+
+        run = await Run(sim);
+        Assert.Equal(edited, run!["status"]!["observedRevision"]!.GetValue<string>());
+        Assert.Contains(run["status"]!["conditions"]!.AsArray(), c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True");
+        // Ten VMs, ten migrations: nothing ran twice across 200 restarts and a new revision.
+        Assert.Equal(10, Migrations(sim));
+        foreach (var id in doneBefore)
+        {
+            Assert.Equal(1, run["status"]!["steps"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!["attempts"]!.GetValue<long>());
+        }
+    }
+
+    [Fact]
+    public async Task A_revision_with_errors_or_without_a_trusted_signature_is_never_applied()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var good = server.Commit("good");
+        await using var sim = await RunningSimulator.Start("node-drain");
+        Assert.Equal(0, RunOnce(sim, server).Exit);
+
+        var plan = Path.Combine(server.Work, "plans", "node-drain", "plan.yaml");
+        File.WriteAllText(plan, File.ReadAllText(plan).Replace("maxDowntime: 300ms", "maxDowntime: soon"));
+        var broken = server.Commit("broken");
+        var (exit, log) = RunOnce(sim, server);
+        Assert.Equal(1, exit);
+        Assert.Contains($"revision {broken[..12]} has 1 errors", log);
+        Assert.Contains("\"code\":\"RC10", log);
+        Assert.NotEqual(broken, (await Run(sim))!["status"]?["observedRevision"]?.GetValue<string>());
+
+        // With --verify, an unsigned tip is refused and nothing of it is applied.
+        File.WriteAllText(plan, File.ReadAllText(Repository.PathOf("plans", "examples", "node-drain", "plan.yaml")));
+        var unsigned = server.Commit("fixed but unsigned");
+        var signers = Path.Combine(server.Scratch, "allowed_signers");
+        File.WriteAllText(signers, "");
+        var (verifyExit, verifyLog) = RunOnce(sim, server, "--verify", "--allowed-signers", signers);
+        Assert.Equal(1, verifyExit);
+        Assert.Contains($"refused {unsigned[..12]}", verifyLog);
+        Assert.DoesNotContain("applied revision", verifyLog);
+        Assert.Equal(good, (await Run(sim))!["status"]?["observedRevision"]?.GetValue<string>());
+    }
+}
