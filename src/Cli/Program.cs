@@ -18,6 +18,7 @@ public static class Program
             SimulatorCommand.CreateCommand(io, clock),
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
+            StatusCommand.CreateCommand(io),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>

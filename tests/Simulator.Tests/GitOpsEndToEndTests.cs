@@ -73,6 +73,15 @@ public sealed class GitOpsEndToEndTests
         {
             Assert.Equal(1, run["status"]!["steps"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!["attempts"]!.GetValue<long>());
         }
+
+        // `reconcile status` reads it back: the run, and a full bar per stage.
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["status", "--kubeconfig", sim.Kubeconfig, "--context", "ber-1"], new IOContext(output, new StringWriter(), Repository.Root)));
+        var text = output.ToString();
+        Assert.Contains("ber-1-firmware-wave", text);
+        Assert.Contains("True", text);
+        Assert.Matches(@"stage-1\s+\[#{30}\] 2/2 steps", text);
+        Assert.Matches(@"stage-2\s+\[#{30}\] \d+/\d+ steps", text);
     }
 
     [Fact]

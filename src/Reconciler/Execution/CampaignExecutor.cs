@@ -107,9 +107,12 @@ public sealed class CampaignExecutor
 
         // Steps of an earlier revision that this graph no longer has are dropped; finished ones keep their state.
         var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).Where(s => steps.ContainsKey(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
-        foreach (var step in campaign.Graph.Steps.Where(s => !state.ContainsKey(s.Id)))
+        foreach (var step in campaign.Graph.Steps)
         {
-            state[step.Id] = new StepState(step.Id, StepPhase.Pending);
+            // Stage and kind follow the current graph (a new revision may re-stage pending steps).
+            state[step.Id] = state.TryGetValue(step.Id, out var known)
+                ? known with { Stage = step.Stage, Kind = GraphWriter.KindName(step.Kind) }
+                : new StepState(step.Id, StepPhase.Pending, Stage: step.Stage, Kind: GraphWriter.KindName(step.Kind));
         }
 
         var events = new List<string>();

@@ -14,13 +14,24 @@ public enum StepPhase
 }
 
 /// <summary>One step's progress as the MigrationRun's status records it.</summary>
-public sealed record StepState(string Id, StepPhase Phase, int Attempts = 0, DateTime? StartTime = null, DateTime? EndTime = null, DateTime? RetryAfter = null, string? Message = null)
+public sealed record StepState(string Id, StepPhase Phase, int Attempts = 0, DateTime? StartTime = null, DateTime? EndTime = null, DateTime? RetryAfter = null, string? Message = null,
+    string? Stage = null, string? Kind = null)
 {
     public bool IsDone => Phase is StepPhase.Succeeded or StepPhase.Skipped;
 
     public JsonObject ToJson()
     {
         var step = new JsonObject { ["id"] = Id, ["phase"] = Phase.ToString(), ["attempts"] = Attempts };
+        if (Stage is not null)
+        {
+            step["stage"] = Stage;
+        }
+
+        if (Kind is not null)
+        {
+            step["kind"] = Kind;
+        }
+
         if (StartTime is { } start)
         {
             step["startTime"] = Time(start);
@@ -47,8 +58,9 @@ public sealed record StepState(string Id, StepPhase Phase, int Attempts = 0, Dat
     public static StepState FromJson(JsonNode step) => new(
         step["id"]!.GetValue<string>(),
         Enum.Parse<StepPhase>(step["phase"]!.GetValue<string>()),
-        step["attempts"] is { } a ? (int)a.GetValue<long>() : 0,
-        ParseTime(step["startTime"]), ParseTime(step["endTime"]), ParseTime(step["retryAfter"]), step["message"]?.GetValue<string>());
+        step["attempts"] is JsonValue a ? (int)(a.TryGetValue<long>(out var l) ? l : a.GetValue<int>()) : 0,
+        ParseTime(step["startTime"]), ParseTime(step["endTime"]), ParseTime(step["retryAfter"]), step["message"]?.GetValue<string>(),
+        step["stage"]?.GetValue<string>(), step["kind"]?.GetValue<string>());
 
     public static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Reconcile.Reconciler.Clusters;
+using Reconcile.Reconciler.Execution;
+using Spectre.Console;
+
+namespace Reconcile.Cli.Commands;
+
+/// <summary>
+/// `reconcile status [--kubeconfig F] [--context C]`: each MigrationRun's progress, read from the
+/// cluster that holds them: a table of runs, then a progress bar per stage.
+/// </summary>
+public sealed class StatusCommand(IOContext io)
+{
+    public sealed record Arguments(string? Kubeconfig, string? Context, string Namespace);
+
+    public static Command CreateCommand(IOContext io)
+    {
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig; default $KUBECONFIG or ~/.kube/config." };
+        var context = new Option<string>("--context") { Description = "Context of the cluster holding the MigrationRuns; default the current context." };
+        var ns = new Option<string>("--namespace", "-n") { Description = "Namespace of the MigrationRuns.", DefaultValueFactory = _ => CampaignExecutor.RunNamespace };
+        var command = new Command("status", "Show each MigrationRun's progress: steps by phase, conditions, a bar per stage.") { kubeconfig, context, ns };
+        command.SetAction((parse, cancel) => new StatusCommand(io).RunAsync(new Arguments(parse.GetValue(kubeconfig), parse.GetValue(context), parse.GetValue(ns)!), cancel));
+        return command;
+    }
+
+    public async Task<int> RunAsync(Arguments arguments, CancellationToken cancel)
+    {
+        var kubeconfig = Path.GetFullPath(arguments.Kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG") ??
+            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config"), io.CurrentDirectory);
+        if (!File.Exists(kubeconfig))
+        {
+            io.Error.WriteLine($"reconcile: kubeconfig {kubeconfig} does not exist");
+            return ExitCodes.Usage;
+        }
+
+        var context = arguments.Context ?? k8s.KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).CurrentContext;
+        IReadOnlyList<JsonObject> runs;
+        try
+        {
+            runs = await KubernetesGateway.FromKubeconfig(context, kubeconfig, context).ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, arguments.Namespace, null, cancel);
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
+        {
+            io.Error.WriteLine($"reconcile: cannot read MigrationRuns from {context}: {e.Message}");
+            return ExitCodes.Errors;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(io.Out),
+            Ansi = io.Interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = io.Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = io.Interactive ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (runs.Count == 0)
+        {
+            console.WriteLine($"No MigrationRuns in {arguments.Namespace} on {context}.");
+            return ExitCodes.Success;
+        }
+
+        var table = new Table().AddColumns("Run", "Plan", "Revision", "Done", "Running", "Failed", "Ready", "Stalled", "Suspended");
+        foreach (var run in runs)
+        {
+            var steps = Steps(run);
+            table.AddRow(Cell(run["metadata"]!["name"]), Cell(run["spec"]?["plan"]), Cell(run["status"]?["observedRevision"]?.GetValue<string>() is { Length: > 12 } r ? r[..12] : run["status"]?["observedRevision"]),
+                $"{steps.Count(s => s.IsDone)}/{steps.Count}", steps.Count(s => s.Phase == StepPhase.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                steps.Count(s => s.Phase == StepPhase.Failed).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Condition(run, "Ready"), Condition(run, "Stalled"), Condition(run, "Suspended"));
+        }
+
+        console.Write(table);
+        foreach (var run in runs)
+        {
+            console.WriteLine();
+            console.WriteLine($"{run["metadata"]!["name"]}: stages");
+            foreach (var stage in Steps(run).Where(s => s.Kind != "gate").GroupBy(s => s.Stage ?? "-").OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var done = stage.Count(s => s.IsDone);
+                var total = stage.Count();
+                const int Width = 30;
+                var filled = total == 0 ? Width : done * Width / total;
+                console.WriteLine($"  {stage.Key,-10} [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{total} steps" +
+                                  $"{(stage.Any(s => s.Phase == StepPhase.Running) ? $", {stage.Count(s => s.Phase == StepPhase.Running)} running" : "")}" +
+                                  $"{(stage.Any(s => s.Phase == StepPhase.Failed) ? $", {stage.Count(s => s.Phase == StepPhase.Failed)} failed" : "")}");
+            }
+
+            foreach (var failed in Steps(run).Where(s => s.Phase == StepPhase.Failed || s.Message is not null && s.Phase == StepPhase.Pending))
+            {
+                console.WriteLine($"  {failed.Id}: {failed.Message}");
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static List<StepState> Steps(JsonObject run) => [.. (run["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!))];
+
+    private static string Condition(JsonObject run, string type) =>
+        run["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?["status"]?.GetValue<string>() ?? "-";
+
+    private static string Cell(JsonNode? node) => Markup.Escape(node?.ToString() ?? "-");
+}
