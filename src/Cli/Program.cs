@@ -21,8 +21,8 @@ public static class Program
             StatusCommand.CreateCommand(io),
         };
 
-    /// <summary>Runs the CLI in-process; the tests call this with their own writers (and clock).</summary>
-    public static int Run(string[] args, IOContext io, Func<DateTime>? clock = null)
+    /// <summary>Runs the CLI in-process; the tests call this with their own writers, clock and cancellation (Ctrl-C for long-running commands).</summary>
+    public static int Run(string[] args, IOContext io, Func<DateTime>? clock = null, CancellationToken cancel = default)
     {
         clock ??= () => DateTime.UtcNow;
         try
@@ -39,7 +39,10 @@ public static class Program
                 return ExitCodes.Usage;
             }
 
-            return parse.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+            var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false };
+            return cancel.CanBeCanceled
+                ? parse.InvokeAsync(configuration, cancel).GetAwaiter().GetResult()
+                : parse.Invoke(configuration);
         }
         catch (Exception e)
         {

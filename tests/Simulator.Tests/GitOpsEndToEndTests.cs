@@ -114,3 +114,58 @@ public sealed class GitOpsEndToEndTests
         Assert.Equal(good, (await Run(sim))!["status"]?["observedRevision"]?.GetValue<string>());
     }
 }
+
+/// <summary>`reconcile run` as a long-running process: metrics, health, readiness, Events, leader election.</summary>
+public sealed class RunServiceTests
+{
+    [Fact]
+    public async Task A_running_reconciler_serves_health_readiness_and_metrics_and_records_events()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var revision = server.Commit("wave");
+        await using var sim = await RunningSimulator.Start("node-drain", speed: 30);
+        var port = System.Net.Sockets.TcpListener.Create(0).Also(l => l.Start()).Let(l => { var p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; l.Stop(); return p; });
+        using var stop = new CancellationTokenSource();
+        var output = new StringWriter();
+        var running = Task.Run(() => Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"),
+            "--pass-interval", "200ms", "--interval", "5s", "--leader-elect", "--metrics-address", $"127.0.0.1:{port}"], new IOContext(TextWriter.Synchronized(output), new StringWriter(), Repository.Root),
+            () => sim.Host.World.Clock.Now, stop.Token));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        string metrics = "";
+        for (var i = 0; i < 150 && !metrics.Contains("reconcile_steps{plan=\"ber-1-firmware-wave\",phase=\"Succeeded\"} ", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(200);
+            try
+            {
+                metrics = await http.GetStringAsync("metrics");
+            }
+            catch (HttpRequestException)
+            {
+            }
+        }
+
+        Assert.Equal("ok", await http.GetStringAsync("healthz"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("readyz")).StatusCode);
+        Assert.Contains($"reconcile_revision_info{{revision=\"{revision}\"}} 1", metrics);
+        Assert.Contains("reconcile_leader 1", metrics);
+        Assert.Contains("reconcile_bytes_moved{plan=\"ber-1-firmware-wave\"}", metrics);
+        await stop.CancelAsync();
+        Assert.Equal(0, await running);
+
+        var events = sim.Host.World.Clusters["ber-1"].Store.List(Reconcile.Simulator.Api.ResourceRegistry.Event, "reconcile-system").Items;
+        Assert.Contains(events, e => e["reason"]?.GetValue<string>() == "StepStarted" && e["involvedObject"]!["kind"]!.GetValue<string>() == "MigrationRun");
+        Assert.Contains("\"msg\":\"applied revision", output.ToString());
+    }
+}
+
+internal static class Fluent
+{
+    public static T Also<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
+    }
+
+    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
+}

@@ -132,6 +132,12 @@ public sealed class ReconcilerTests
             await inner.EnsureNamespaceAsync(ns, cancel);
             Check(0);
         }
+
+        public async Task RecordEventAsync(JsonObject involved, string type, string reason, string message, DateTime time, CancellationToken cancel)
+        {
+            await inner.RecordEventAsync(involved, type, reason, message, time, cancel);
+            Check(0);
+        }
     }
 
     private sealed class SimulatedCrash : Exception;

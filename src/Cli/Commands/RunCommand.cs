@@ -19,7 +19,7 @@ namespace Reconcile.Cli.Commands;
 public sealed class RunCommand(IOContext io, Func<DateTime> clock)
 {
     public sealed record Arguments(string Repo, string? Branch, string? Tag, string? Commit, string Path, string Interval, string PassInterval, string? Kubeconfig,
-        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile);
+        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
@@ -37,13 +37,15 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var cache = new Option<string>("--cache") { Description = "Where the repository is cloned; default ~/.cache/reconcile/<hash of the URL>." };
         var home = new Option<string>("--home") { Description = "Cluster (Topology name) that holds the MigrationRuns; default the first cluster the plan touches." };
         var token = new Option<string>("--token-file") { Description = "File holding an HTTPS token for the repository (or set RECONCILE_GIT_TOKEN)." };
+        var leaderElect = new Option<bool>("--leader-elect") { Description = "Run as one of several replicas: only the holder of Lease reconcile-system/reconcile (current context) reconciles." };
+        var metrics = new Option<string>("--metrics-address") { Description = "Serve /metrics, /healthz and /readyz on this address, e.g. 0.0.0.0:9464." };
         var command = new Command("run", "Reconcile plans from Git: fetch, verify, compile, apply and carry out the campaigns.")
         {
-            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token,
+            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics,
         };
         command.SetAction((parse, cancel) => new RunCommand(io, clock).RunAsync(new Arguments(parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(tag), parse.GetValue(commit),
             parse.GetValue(path)!, parse.GetValue(interval)!, parse.GetValue(passInterval)!, parse.GetValue(kubeconfig), parse.GetValue(verify), parse.GetValue(signers),
-            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token)), cancel));
+            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics)), cancel));
         return command;
     }
 
@@ -83,17 +85,56 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
                 StringComparer.Ordinal),
             clock, log, arguments.Home);
 
+        ReconcilerEndpoints? endpoints = null;
+        if (arguments.MetricsAddress is { } address)
+        {
+            try
+            {
+                endpoints = await ReconcilerEndpoints.StartAsync(address);
+            }
+            catch (Exception e) when (e is FormatException or IOException or System.Net.Sockets.SocketException)
+            {
+                io.Error.WriteLine($"reconcile: --metrics-address {address}: {e.Message}");
+                return ExitCodes.Usage;
+            }
+        }
+
+        await using var _ = endpoints;
+        using var leader = arguments.LeaderElect
+            ? new LeaderGate(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)), Reconciler.Execution.CampaignExecutor.RunNamespace, "reconcile",
+                $"{Environment.MachineName}-{Environment.ProcessId}")
+            : null;
+        var election = leader?.RunAsync(cancel);
+        if (endpoints is not null)
+        {
+            endpoints.Leading = () => leader?.IsLeader ?? true;
+        }
+
         var random = new Random();
         var nextFetch = DateTime.MinValue;
         var backoff = interval;
         while (!cancel.IsCancellationRequested)
         {
+            if (leader is { IsLeader: false })
+            {
+                // A standby replica: wait for the lease.
+                await Delay(passInterval, cancel);
+                continue;
+            }
+
             var now = DateTime.UtcNow;
             var fetch = now >= nextFetch;
             LoopStatus status;
+            var timer = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 status = await loop.PassAsync(fetch, cancel);
+                endpoints?.Update(status, timer.Elapsed);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                // Stopped (SIGTERM, Ctrl-C) mid-pass: everything done so far is in the cluster.
+                break;
             }
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
             {
@@ -127,6 +168,11 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             }
 
             await Delay(passInterval, cancel);
+        }
+
+        if (election is not null)
+        {
+            await election;
         }
 
         return ExitCodes.Success;

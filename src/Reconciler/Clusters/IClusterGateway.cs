@@ -21,4 +21,7 @@ public interface IClusterGateway
     Task DeleteAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel);
 
     Task EnsureNamespaceAsync(string ns, CancellationToken cancel);
+
+    /// <summary>A Kubernetes Event about <paramref name="involved"/> (type Normal or Warning).</summary>
+    Task RecordEventAsync(JsonObject involved, string type, string reason, string message, DateTime time, CancellationToken cancel);
 }

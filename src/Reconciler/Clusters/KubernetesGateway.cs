@@ -115,6 +115,32 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
         }
     }
 
+    public async Task RecordEventAsync(JsonObject involved, string type, string reason, string message, DateTime time, CancellationToken cancel)
+    {
+        var (apiVersion, kind, ns, name) = Identity(involved);
+        // Unique per object, reason and message: the same event is not recorded twice.
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{reason}/{message}")))[..10];
+        var ev = new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { Name = $"{name}.{id}", NamespaceProperty = ns },
+            InvolvedObject = new V1ObjectReference { ApiVersion = apiVersion, Kind = kind, Name = name, NamespaceProperty = ns, Uid = involved["metadata"]?["uid"]?.GetValue<string>() },
+            Type = type,
+            Reason = reason,
+            Message = message,
+            Source = new V1EventSource { Component = FieldManager },
+            FirstTimestamp = time,
+            LastTimestamp = time,
+            Count = 1,
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(ev, ns ?? "default", cancellationToken: cancel);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+    }
+
     public async Task EnsureNamespaceAsync(string ns, CancellationToken cancel)
     {
         try

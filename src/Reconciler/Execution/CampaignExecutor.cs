@@ -27,6 +27,12 @@ public sealed record CompiledCampaign(ExecutionGraph Graph, MigrationPlan Plan, 
 /// <summary>What a pass did, for logs, metrics and `reconcile status`.</summary>
 public sealed record PassResult(IReadOnlyList<StepState> Steps, IReadOnlyList<Condition> Conditions, IReadOnlyList<string> Events)
 {
+    /// <summary>Predicted bytes of the data-moving steps that have finished.</summary>
+    public long BytesMoved { get; init; }
+
+    /// <summary>Seconds until the window of the running migrations closes (the soonest); null when none runs in a window.</summary>
+    public double? WindowSecondsLeft { get; init; }
+
     public bool Finished => Steps.All(s => s.IsDone || s.Phase is StepPhase.Failed or StepPhase.Cancelled);
 
     public bool Stalled => Conditions.Any(c => c.Type == "Stalled" && c.Status);
@@ -143,7 +149,21 @@ public sealed class CampaignExecutor
             await home.ApplyStatusAsync(live, cancel);
         }
 
-        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events);
+        foreach (var e in events)
+        {
+            var warning = e.Contains(" failed ", StringComparison.Ordinal) || e.Contains(" cancelled ", StringComparison.Ordinal);
+            var reason = e.Contains(" started ", StringComparison.Ordinal) ? "StepStarted" : e.Contains(" finished ", StringComparison.Ordinal) ? "StepFinished"
+                : e.Contains(" cancelled ", StringComparison.Ordinal) ? "StepCancelled" : "StepFailed";
+            await home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, e[(e.IndexOf(' ') + 1)..], now, cancel);
+        }
+
+        var windowLeft = campaign.Graph.Steps.Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Running)
+            .Select(s => OpenWindow(s, now)).OfType<WindowOccurrence>().Select(w => (double?)(w.End - now).TotalSeconds).Min();
+        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events)
+        {
+            BytesMoved = campaign.Graph.Steps.Where(s => Moves(s) && state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
+            WindowSecondsLeft = campaign.Plan.Windows.Allow.IsEmpty ? null : windowLeft,
+        };
     }
 
     // Condition times change only with the condition; compare without them to avoid needless writes.
