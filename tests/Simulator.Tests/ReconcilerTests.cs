@@ -200,3 +200,79 @@ public sealed class ReconcilerTests
         }
     }
 }
+
+/// <summary>Faults on the way: API errors during a campaign, and a window closing on a migration.</summary>
+public sealed class ReconcilerFaultTests
+{
+    private static readonly DateTime Now = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static (ValidationResult Validation, CompiledCampaign Campaign) Compile(string example)
+    {
+        var validation = FrozenWorld.Load(example);
+        var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
+        return (validation, CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, ""));
+    }
+
+    [Fact]
+    public async Task Bursts_of_5xx_429_and_409_do_not_stop_the_campaign_or_duplicate_a_migration()
+    {
+        var (validation, campaign) = Compile("node-drain");
+        var report = await SimulationRunner.RunAsync(validation, campaign, 1,
+        [
+            new JsonObject { ["type"] = "api-error", ["count"] = 15, ["code"] = 503 },
+            new JsonObject { ["type"] = "throttle", ["count"] = 10 },
+            new JsonObject { ["type"] = "conflict", ["count"] = 5 },
+        ]);
+        Assert.True(report.Completed);
+        Assert.Contains(report.Events, e => e.Contains("API error, retrying", StringComparison.Ordinal));
+        Assert.Equal(10, report.MigrationsCreated);
+    }
+
+    [Fact]
+    public async Task A_migration_still_running_when_its_window_closes_is_cancelled_and_runs_again_in_the_next_window()
+    {
+        var (_, campaign) = Compile("fra-to-sgp");
+        await using var sim = await RunningSimulator.Start("fra-to-sgp");
+        sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "fra-1", () => sim.Host.World.Clock.Now);
+        var events = new List<string>();
+        PassResult pass;
+        bool slowed = false, restored = false;
+        const string Cutover = "migrate-payments.reporting-0";
+        do
+        {
+            sim.Host.Engine.Tick();
+            pass = await executor.PassAsync(CancellationToken.None);
+            events.AddRange(pass.Events);
+            if (!slowed && events.Any(e => e.Contains($"started {Cutover} ", StringComparison.Ordinal)))
+            {
+                // The last cut-over starts late in the weekend night; now the cross-border link crawls
+                // (fast enough to progress, too slow to finish before the window closes).
+                sim.Host.Faults.Add(new JsonObject { ["type"] = "slow-link", ["link"] = "fra-2~sgp-1", ["factor"] = 0.0105 }, sim.Host.World.Clock.Now);
+                slowed = true;
+            }
+
+            if (!restored && events.Any(e => e.Contains($"cancelled {Cutover}", StringComparison.Ordinal)))
+            {
+                // The cancelled VMIMs are gone, and the step waits for the next window.
+                var vmims = sim.Host.World.Clusters["fra-2"].Store.List(Reconcile.Simulator.Api.ResourceRegistry.Migration, "payments").Items;
+                Assert.DoesNotContain(vmims, v => v["metadata"]!["name"]!.GetValue<string>().Contains("migrate-payments-reporting-0-", StringComparison.Ordinal) && v["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed"));
+                var step = pass.Steps.Single(s => s.Id == Cutover);
+                Assert.Equal(StepPhase.Pending, step.Phase);
+                Assert.Contains("closed", step.Message);
+                sim.Host.Faults.Add(new JsonObject { ["type"] = "restore-link", ["link"] = "fra-2~sgp-1" }, sim.Host.World.Clock.Now);
+                restored = true;
+            }
+
+            sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
+        }
+        while (!pass.Steps.All(s => s.IsDone) && pass.Steps.All(s => s.Phase != StepPhase.Failed) && sim.Host.World.Clock.Now < campaign.Graph.Start.AddDays(10));
+
+        Assert.True(restored, "the window never closed on the migration:\n" + string.Join("\n", events.Where(e => e.Contains("reporting-0", StringComparison.Ordinal))));
+        Assert.True(pass.Steps.All(s => s.IsDone), string.Join("\n", events.TakeLast(10)));
+        var done = pass.Steps.Single(s => s.Id == Cutover);
+        Assert.Equal(1, done.Attempts);
+        Assert.True(done.StartTime > campaign.Graph.Start.AddDays(1), $"it ran again in the next window, not at {done.StartTime}");
+    }
+}

@@ -58,8 +58,8 @@ public static class SimulationRunner
 
         var gateways = host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, kubeconfig, c), StringComparer.Ordinal);
         var clusters = graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        // The first pass applies the CRD, the static manifests and the run (and again after an API error).
         var executor = new CampaignExecutor(campaign, gateways, clusters.FirstOrDefault() ?? gateways.Keys.First(), () => host.World.Clock.Now);
-        await executor.ApplyStaticAsync(cancel);
 
         var events = new List<string>();
         var clusterMax = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -67,10 +67,29 @@ public static class SimulationRunner
         var deadline = graph.Start + TimeSpan.FromSeconds(Math.Max(graph.MakespanSeconds * 4, 86_400)) + campaign.Plan.Horizon;
         PassResult pass;
         var step = TimeSpan.FromSeconds(5);
+        PassResult? last = null;
         while (true)
         {
             host.Engine.Tick();
-            pass = await executor.PassAsync(cancel);
+            try
+            {
+                pass = await executor.PassAsync(cancel);
+                last = pass;
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            {
+                // An API error (an injected fault, say): the state is in the cluster; try again a little later, as `run` does.
+                events.Add($"{host.World.Clock.Now:yyyy-MM-dd'T'HH:mm:ss'Z'} API error, retrying: {e.Message}");
+                host.World.Clock.Advance(step);
+                if (host.World.Clock.Now > deadline)
+                {
+                    pass = last ?? throw new InvalidOperationException("the simulated API never answered", e);
+                    break;
+                }
+
+                continue;
+            }
+
             events.AddRange(pass.Events);
             foreach (var e in pass.Events)
             {
