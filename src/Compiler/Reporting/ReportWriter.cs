@@ -251,11 +251,7 @@ public static class ReportWriter
         return table.Append("</tbody>\n</table>\n").ToString();
     }
 
-    private static string Kind(StepKind kind) => kind switch
-    {
-        StepKind.ReplicateStorage => "replicate-storage",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
+    private static string Kind(StepKind kind) => GraphWriter.KindName(kind);
 
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
