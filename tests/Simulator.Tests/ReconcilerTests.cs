@@ -276,3 +276,50 @@ public sealed class ReconcilerFaultTests
         Assert.True(done.StartTime > campaign.Graph.Start.AddDays(1), $"it ran again in the next window, not at {done.StartTime}");
     }
 }
+
+/// <summary>strategy.onFailure: Rollback — finished migrations go back, newest first, one hop at a time.</summary>
+public sealed class RollbackTests
+{
+    private static readonly DateTime Now = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static (ValidationResult Validation, CompiledCampaign Campaign) Compile(string example, Func<string, string>? edit = null)
+    {
+        var validation = FrozenWorld.Load(example, edit);
+        var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
+        return (validation, CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, ""));
+    }
+
+    private static JsonObject Fail(string ns, string vmi) => new() { ["type"] = "fail-migration", ["namespace"] = ns, ["vmi"] = vmi };
+
+    [Fact]
+    public async Task A_cross_cluster_staged_move_goes_back_both_hops_when_a_later_VM_fails_for_good()
+    {
+        // fra-to-sgp rolls back on failure; db-1 fails twice (retries: 1) after the canary db-0 reached Singapore.
+        var (validation, campaign) = Compile("fra-to-sgp");
+        var report = await SimulationRunner.RunAsync(validation, campaign, 1, [Fail("payments", "db-1"), Fail("payments", "db-1")]);
+        Assert.True(report.Stalled);
+        Assert.Equal("fra-1/fra-1-w1", report.Placement["payments/db-0"]);
+        Assert.StartsWith("fra-1/", report.Placement["payments/db-1"]);
+        var rollbacks = report.Events.Where(e => e.Contains("rollback-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            ["started rollback-migrate-payments.db-0 ", "finished rollback-migrate-payments.db-0", "started rollback-migrate-payments.db-0-via-fra-2 ", "finished rollback-migrate-payments.db-0-via-fra-2"],
+            rollbacks.Select(e => e[(e.IndexOf(' ') + 1)..]).Select(e => e.StartsWith("started", StringComparison.Ordinal) ? e[..(e.IndexOf(" (", StringComparison.Ordinal) + 1)] : e));
+    }
+
+    [Fact]
+    public async Task An_in_cluster_move_goes_back_to_its_original_node()
+    {
+        var (validation, campaign) = Compile("node-drain", text => text.Replace("onFailure: Pause", "onFailure: Rollback", StringComparison.Ordinal));
+        Assert.Equal("Rollback", campaign.Plan.Strategy.OnFailure);
+        var report = await SimulationRunner.RunAsync(validation, campaign, 1, [Fail("erp", "erp-db-0"), Fail("erp", "erp-db-0")]);
+        Assert.True(report.Stalled);
+        // Every VM that had moved (the canary grafana-0, and what stage 2 finished before erp-db-0 failed
+        // for good) is back on its original node; erp-db-0 never left it.
+        foreach (var vm in validation.Model.Inventories.SelectMany(i => i.Vms))
+        {
+            Assert.Equal($"ber-1/{vm.Node}", report.Placement[vm.Id]);
+        }
+
+        Assert.Contains(report.Events, e => e.Contains("finished rollback-migrate-monitoring.grafana-0", StringComparison.Ordinal));
+    }
+}

@@ -100,10 +100,11 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             text.Append($"  {timing.Step.Vm,-31} {Time(timing.Step.PlannedStart)} .. {Time(timing.Step.PlannedEnd)}  {Time(timing.Start)} .. {Time(timing.End)}  {timing.Phase}\n");
         }
 
-        if (report.Events.Any(e => e.Contains("failed", StringComparison.Ordinal) || e.Contains("cancelled", StringComparison.Ordinal)))
+        static bool Notable(string e) => e.Contains("failed", StringComparison.Ordinal) || e.Contains("cancelled", StringComparison.Ordinal) || e.Contains("rollback-", StringComparison.Ordinal);
+        if (report.Events.Any(Notable))
         {
             text.Append("\nEvents\n");
-            foreach (var e in report.Events.Where(e => e.Contains("failed", StringComparison.Ordinal) || e.Contains("cancelled", StringComparison.Ordinal)))
+            foreach (var e in report.Events.Where(Notable))
             {
                 text.Append("  ").Append(e).Append('\n');
             }

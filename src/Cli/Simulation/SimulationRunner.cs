@@ -21,7 +21,8 @@ public sealed record SimulationReport(
     DateTime End,
     bool Completed,
     bool Stalled,
-    int MigrationsCreated)
+    int MigrationsCreated,
+    IReadOnlyDictionary<string, string> Placement)
 {
     public TimeSpan Makespan => End - Graph.Start;
 }
@@ -98,7 +99,8 @@ public static class SimulationRunner
 
             Observe(graph, pass, clusterMax, linkMax);
             var now = host.World.Clock.Now;
-            if (pass.Finished || pass.Stalled || now > deadline)
+            // A stalled run ends once nothing runs any more (a rollback runs to its end first).
+            if (pass.Finished || pass.Stalled && !pass.Steps.Any(s => s.Phase == StepPhase.Running) || now > deadline)
             {
                 break;
             }
@@ -117,7 +119,22 @@ public static class SimulationRunner
             clusterMax.ToDictionary(c => c.Key, c => (c.Value, limits.PerCluster.GetValueOrDefault(c.Key, int.MaxValue)), StringComparer.Ordinal),
             linkMax.ToDictionary(l => l.Key, l => (l.Value, limits.PerLink.GetValueOrDefault(l.Key, int.MaxValue)), StringComparer.Ordinal),
             timings.Where(t => t.End is not null).Select(t => t.End!.Value).DefaultIfEmpty(graph.Start).Max(),
-            pass.Steps.All(s => s.IsDone), pass.Stalled, created);
+            pass.Steps.Where(s => !s.Id.StartsWith("rollback-", StringComparison.Ordinal)).All(s => s.IsDone), pass.Stalled, created, Placement(host));
+    }
+
+    /// <summary>Where each running VMI ended: namespace/name → cluster/node.</summary>
+    private static Dictionary<string, string> Placement(SimulatorHost host)
+    {
+        var placement = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var cluster in host.World.Clusters.Values)
+        {
+            foreach (var vmi in cluster.Store.List(Simulator.Api.ResourceRegistry.VirtualMachineInstance, null).Items.Where(v => v["status"]?["phase"]?.GetValue<string>() == "Running"))
+            {
+                placement[$"{vmi["metadata"]!["namespace"]}/{vmi["metadata"]!["name"]}"] = $"{cluster.Name}/{vmi["status"]!["nodeName"]}";
+            }
+        }
+
+        return placement;
     }
 
     private static Func<Simulator.Api.ResourceKind, JsonObject, Simulator.Api.ApiError?> Chain(

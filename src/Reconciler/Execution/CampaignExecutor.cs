@@ -48,7 +48,7 @@ public sealed record PassResult(IReadOnlyList<StepState> Steps, IReadOnlyList<Co
 /// are retried with backoff, then follow strategy.onFailure. A migration still running when its
 /// window closes is cancelled and waits for the next window.
 /// </summary>
-public sealed class CampaignExecutor
+public sealed partial class CampaignExecutor
 {
     public const string RunApiVersion = "migration.reconcile.dev/v1alpha1";
     public const string RunKind = "MigrationRun";
@@ -112,7 +112,7 @@ public sealed class CampaignExecutor
         }
 
         // Steps of an earlier revision that this graph no longer has are dropped; finished ones keep their state.
-        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).Where(s => steps.ContainsKey(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).Where(s => steps.ContainsKey(s.Id) || IsRollback(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var step in campaign.Graph.Steps)
         {
             // Stage and kind follow the current graph (a new revision may re-stage pending steps).
@@ -122,7 +122,7 @@ public sealed class CampaignExecutor
         }
 
         var events = new List<string>();
-        foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running).Order(StringComparer.Ordinal).ToList())
+        foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running && !IsRollback(id)).Order(StringComparer.Ordinal).ToList())
         {
             state[id] = await ObserveAsync(steps[id], state[id], now, events, cancel);
         }
@@ -134,6 +134,10 @@ public sealed class CampaignExecutor
         if (!stalled && !suspended)
         {
             await StartEligibleAsync(state, now, events, cancel);
+        }
+        else if (stalled && campaign.Plan.Strategy.OnFailure == "Rollback")
+        {
+            await RollBackAsync(state, now, events, cancel);
         }
 
         var conditions = Conditions(state, stalled, suspended, now);
@@ -180,17 +184,21 @@ public sealed class CampaignExecutor
 
     private List<Condition> Conditions(Dictionary<string, StepState> state, bool stalled, bool suspended, DateTime now)
     {
-        var done = state.Values.Count(s => s.IsDone);
-        var total = state.Count;
+        var rollbacks = state.Values.Where(s => IsRollback(s.Id)).ToList();
+        var forward = state.Values.Where(s => !IsRollback(s.Id)).ToList();
+        var done = forward.Count(s => s.IsDone);
+        var total = forward.Count;
         var running = state.Values.Count(s => s.Phase == StepPhase.Running);
         var finished = done == total;
+        var rollbackNote = rollbacks.Count == 0 ? "" : rollbacks.All(r => r.Phase == StepPhase.Succeeded)
+            ? $"; rolled back {rollbacks.Count} migration(s)"
+            : $"; rolling back: {rollbacks.Count(r => r.Phase == StepPhase.Succeeded)} of {rollbacks.Count} migration(s) reversed, {rollbacks.Count(r => r.Phase == StepPhase.Failed)} failed";
         return
         [
             new("Ready", finished, finished ? "Completed" : "InProgress", $"{done} of {total} steps done", now),
             new("Progressing", running > 0, running > 0 ? "StepsRunning" : "Idle", $"{running} steps running", now),
-            new("Stalled", stalled, stalled ? "StepFailed" : "None",
-                stalled ? $"{state.Values.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {campaign.Plan.Strategy.OnFailure}" +
-                          (campaign.Plan.Strategy.OnFailure == "Rollback" ? " (migrating back is not automated: finished VMs stay where they are)" : "") : "no failed steps", now),
+            new("Stalled", stalled, !stalled ? "None" : rollbacks.Count > 0 && rollbacks.All(r => r.Phase == StepPhase.Succeeded) ? "RolledBack" : "StepFailed",
+                stalled ? $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {campaign.Plan.Strategy.OnFailure}{rollbackNote}" : "no failed steps", now),
             new("Suspended", suspended, suspended ? "Suspended" : "Active", suspended ? "spec.suspend is true: nothing new starts" : "running", now),
         ];
     }

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+
+namespace Reconcile.Reconciler.Execution;
+
+/// <summary>
+/// strategy.onFailure: Rollback — once a step has failed for good, nothing new starts and every
+/// migration that already finished is reversed, newest first, one hop at a time per VM: inside a
+/// cluster a VMIM back to the VM's original node; across clusters a decentralized migration back
+/// (the original VM becomes the receiver again). Cold moves are not reversed (their source VM is
+/// still there, stopped, and an operator decides). Each reversal is a step "rollback-&lt;step id&gt;" in
+/// the MigrationRun, so a restart carries on where it stopped.
+/// </summary>
+public sealed partial class CampaignExecutor
+{
+    private const string RollbackPrefix = "rollback-";
+
+    private static bool IsRollback(string id) => id.StartsWith(RollbackPrefix, StringComparison.Ordinal);
+
+    private async Task RollBackAsync(Dictionary<string, StepState> state, DateTime now, List<string> events, CancellationToken cancel)
+    {
+        var migrated = campaign.Graph.Steps
+            .Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Succeeded && StepObjects(s).Any(o => o.Objects.Any(x => Kind(x) == "VirtualMachineInstanceMigration")))
+            .OrderByDescending(s => state[s.Id].EndTime).ThenByDescending(s => s.Id, StringComparer.Ordinal)
+            .ToList();
+        foreach (var step in migrated)
+        {
+            var id = RollbackPrefix + step.Id;
+            if (state.TryGetValue(id, out var rollback))
+            {
+                if (rollback.Phase == StepPhase.Running)
+                {
+                    state[id] = await ObserveRollbackAsync(step, rollback, now, events, cancel);
+                }
+
+                continue;
+            }
+
+            // One hop at a time per VM: its later hops go back first.
+            if (migrated.Any(m => m.Vm == step.Vm && state[m.Id].EndTime > state[step.Id].EndTime &&
+                                  (!state.TryGetValue(RollbackPrefix + m.Id, out var later) || later.Phase != StepPhase.Succeeded)))
+            {
+                continue;
+            }
+
+            state[id] = new StepState(id, StepPhase.Running, 1, now, Stage: "rollback", Kind: "rollback");
+            await PersistStepAsync(state, cancel);
+            await CreateRollbackAsync(step, cancel);
+            events.Add($"{StepState.Time(now)} started {id} (migrating {step.Vm} back to {step.From!.Cluster}{(step.From.Node is { } n ? "/" + n : "")})");
+        }
+    }
+
+    private string RollbackName(GraphStep step) => KubernetesName.Of(campaign.Plan.Name, RollbackPrefix + step.Id);
+
+    private JsonObject RollbackLabels(GraphStep step) => new()
+    {
+        ["app.kubernetes.io/managed-by"] = "reconcile",
+        ["migration.reconcile.dev/plan"] = KubernetesName.Of(campaign.Plan.Name),
+        ["migration.reconcile.dev/step"] = KubernetesName.Of(RollbackPrefix + step.Id),
+    };
+
+    private async Task CreateRollbackAsync(GraphStep step, CancellationToken cancel)
+    {
+        var (vmNs, vm) = VmOf(step);
+        var name = RollbackName(step);
+        var original = step.From!.Cluster;
+        var current = step.To!.Cluster;
+        if (original == current)
+        {
+            var spec = new JsonObject { ["vmiName"] = vm };
+            if (step.From.Node is { } node)
+            {
+                spec["addedNodeSelector"] = new JsonObject { ["kubernetes.io/hostname"] = node };
+            }
+
+            await clusters[original].ApplyAsync(Migration(name, TargetNamespace(step, original, vmNs), spec, step), cancel);
+            return;
+        }
+
+        // The original VM waits as receiver again; the running one is sent back to it.
+        var originalNs = TargetNamespace(step, original, vmNs);
+        await clusters[original].ApplyAsync(new JsonObject
+        {
+            ["apiVersion"] = "kubevirt.io/v1",
+            ["kind"] = "VirtualMachine",
+            ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = originalNs, ["annotations"] = new JsonObject { ["kubevirt.io/restore-run-strategy"] = "Always" } },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver" },
+        }, cancel);
+        await clusters[original].ApplyAsync(Migration(name, originalNs, new JsonObject { ["vmiName"] = vm, ["receive"] = new JsonObject { ["migrationID"] = name } }, step), cancel);
+        var kubevirt = await clusters[original].GetAsync("kubevirt.io/v1", "KubeVirt", "kubevirt", "kubevirt", cancel);
+        var address = kubevirt?["status"]?["synchronizationAddresses"]?.AsArray().FirstOrDefault()?.GetValue<string>() ?? "";
+        await clusters[current].ApplyAsync(Migration(name, TargetNamespace(step, current, vmNs),
+            new JsonObject { ["vmiName"] = vm, ["sendTo"] = new JsonObject { ["migrationID"] = name, ["connectURL"] = address } }, step), cancel);
+    }
+
+    private JsonObject Migration(string name, string ns, JsonObject spec, GraphStep step) => new()
+    {
+        ["apiVersion"] = "kubevirt.io/v1",
+        ["kind"] = "VirtualMachineInstanceMigration",
+        ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = RollbackLabels(step) },
+        ["spec"] = spec,
+    };
+
+    private async Task<StepState> ObserveRollbackAsync(GraphStep step, StepState rollback, DateTime now, List<string> events, CancellationToken cancel)
+    {
+        // The migration that moves the VM: in its current cluster (the sender, for a decentralized one).
+        var (vmNs, _) = VmOf(step);
+        var cluster = step.To!.Cluster;
+        var vmim = await clusters[cluster].GetAsync("kubevirt.io/v1", "VirtualMachineInstanceMigration", TargetNamespace(step, cluster, vmNs), RollbackName(step), cancel);
+        switch (vmim?["status"]?["phase"]?.GetValue<string>())
+        {
+            case "Succeeded":
+                events.Add($"{StepState.Time(now)} finished {rollback.Id}");
+                return rollback with { Phase = StepPhase.Succeeded, EndTime = now };
+            case "Failed":
+                var reason = vmim["status"]?["migrationState"]?["failureReason"]?.GetValue<string>() ?? "the migration back failed";
+                events.Add($"{StepState.Time(now)} {rollback.Id} failed ({reason}); {step.Vm} stays in {cluster}");
+                return rollback with { Phase = StepPhase.Failed, EndTime = now, Message = reason };
+            case null when vmim is null:
+                await CreateRollbackAsync(step, cancel);
+                return rollback;
+            default:
+                return rollback;
+        }
+    }
+}
