@@ -48,8 +48,10 @@ public sealed class DeployTests
             }
         }
 
-        // Nothing it never touches: no secrets cluster-wide, no wildcards.
-        Assert.DoesNotContain(rules, r => r!["resources"]!.AsArray().Any(p => p!.GetValue<string>() is "*" or "secrets"));
+        // Nothing it never touches: no wildcards, and Secrets only by name (no list or watch).
+        Assert.DoesNotContain(rules, r => r!["resources"]!.AsArray().Any(p => p!.GetValue<string>() == "*"));
+        Assert.DoesNotContain(rules, r => r!["resources"]!.AsArray().Any(p => p!.GetValue<string>() == "secrets") &&
+                                          r["verbs"]!.AsArray().Any(v => v!.GetValue<string>() is "list" or "watch"));
         Assert.DoesNotContain(rules, r => r!["verbs"]!.AsArray().Any(v => v!.GetValue<string>() == "*"));
     }
 

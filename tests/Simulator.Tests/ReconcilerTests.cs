@@ -323,3 +323,55 @@ public sealed class RollbackTests
         Assert.Contains(report.Events, e => e.Contains("finished rollback-migrate-monitoring.grafana-0", StringComparison.Ordinal));
     }
 }
+
+/// <summary>Cold moves import their disks with the export's token, which the reconciler shares between the clusters.</summary>
+public sealed class ExportTokenTests
+{
+    [Fact]
+    public async Task A_cold_move_shares_the_export_token_with_the_importing_cluster_and_keeps_it_across_restarts()
+    {
+        var validation = FrozenWorld.Load("onprem-to-cloud");
+        var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
+        var campaign = CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, "");
+        var cold = campaign.Graph.Steps.First(s => s.Kind == StepKind.Migrate && campaign.Files.TryGetValue($"{s.From!.Cluster}/steps/{s.Id}.yaml", out var f) && f.Contains("VirtualMachineExport", StringComparison.Ordinal));
+        await using var sim = await RunningSimulator.Start("onprem-to-cloud");
+        sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        JsonObject Object(string path, string kind)
+        {
+            var documents = new List<Reconcile.Compiler.Loading.PlanDocument>();
+            Reconcile.Compiler.Loading.PlanLoader.LoadText(path, campaign.Files[path], documents, []);
+            return documents.Select(d => d.Root).OfType<JsonObject>().First(o => o["kind"]!.GetValue<string>() == kind);
+        }
+
+        var export = Object($"{cold.From!.Cluster}/steps/{cold.Id}.yaml", "VirtualMachineExport");
+        var receiver = Object($"{cold.To!.Cluster}/steps/{cold.Id}.yaml", "VirtualMachine");
+        var tokenSecret = export["spec"]!["tokenSecretRef"]!.GetValue<string>();
+        var headerSecret = receiver["spec"]!["dataVolumeTemplates"]![0]!["spec"]!["source"]!["http"]!["secretExtraHeaders"]![0]!.GetValue<string>();
+        string? firstToken = null;
+        for (var i = 0; i < 200; i++)
+        {
+            // A fresh executor every pass: a restart must keep the token.
+            var pass = await new CampaignExecutor(campaign, gateways, cold.From.Cluster, () => sim.Host.World.Clock.Now).PassAsync(CancellationToken.None);
+            var header = sim.Host.World.Clusters[cold.To.Cluster].Store.Get(Reconcile.Simulator.Api.ResourceRegistry.Secret, receiver["metadata"]!["namespace"]!.GetValue<string>(), headerSecret);
+            if (header is not null)
+            {
+                var sent = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header["data"]!["token"]!.GetValue<string>()));
+                var source = sim.Host.World.Clusters[cold.From.Cluster].Store.Get(Reconcile.Simulator.Api.ResourceRegistry.Secret, export["metadata"]!["namespace"]!.GetValue<string>(), tokenSecret)!;
+                var token = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(source["data"]!["token"]!.GetValue<string>()));
+                Assert.Equal($"x-kubevirt-export-token: {token}", sent);
+                firstToken ??= token;
+                Assert.Equal(firstToken, token);
+                if (pass.Steps.Single(s => s.Id == cold.Id).Phase == StepPhase.Succeeded)
+                {
+                    return;
+                }
+            }
+
+            sim.Host.Engine.Tick();
+            sim.Host.World.Clock.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.NotNull(firstToken);
+    }
+}

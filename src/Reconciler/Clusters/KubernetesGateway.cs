@@ -73,8 +73,12 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
         {
             if (group.Length == 0)
             {
-                return kind == "Namespace" ? Parse(await client.CoreV1.ReadNamespaceAsync(name, cancellationToken: cancel))
-                    : throw new NotSupportedException($"core kind {kind} is not one Reconcile reads");
+                return kind switch
+                {
+                    "Namespace" => Parse(await client.CoreV1.ReadNamespaceAsync(name, cancellationToken: cancel)),
+                    "Secret" => Parse(await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancel)),
+                    _ => throw new NotSupportedException($"core kind {kind} is not one Reconcile reads"),
+                };
             }
 
             return ns is null

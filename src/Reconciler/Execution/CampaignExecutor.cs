@@ -326,6 +326,7 @@ public sealed partial class CampaignExecutor
     /// <summary>The step's objects, target cluster first (the receiving side waits for the sender, as Forklift orders them).</summary>
     private async Task CreateAsync(GraphStep step, CancellationToken cancel)
     {
+        await ShareExportTokenAsync(step, cancel);
         foreach (var (cluster, objects) in StepObjects(step).OrderBy(p => p.Cluster == step.From?.Cluster ? 1 : 0))
         {
             var gateway = clusters[cluster];
@@ -340,6 +341,63 @@ public sealed partial class CampaignExecutor
             }
         }
     }
+
+    /// <summary>
+    /// A VirtualMachineExport names its token Secret (tokenSecretRef); the importing DataVolumes send
+    /// that token as the x-kubevirt-export-token header from a Secret in the target cluster. The
+    /// token is made once per step and kept in the source Secret, so a restart reuses it.
+    /// </summary>
+    private async Task ShareExportTokenAsync(GraphStep step, CancellationToken cancel)
+    {
+        var objects = StepObjects(step).ToList();
+        var export = objects.SelectMany(o => o.Objects.Select(x => (o.Cluster, Obj: x))).FirstOrDefault(x => Kind(x.Obj) == "VirtualMachineExport");
+        if (export.Obj?["spec"]?["tokenSecretRef"]?.GetValue<string>() is not { } tokenSecret)
+        {
+            return;
+        }
+
+        var exportNs = export.Obj["metadata"]!["namespace"]!.GetValue<string>();
+        var source = clusters[export.Cluster];
+        await source.EnsureNamespaceAsync(exportNs, cancel);
+        var existing = await source.GetAsync("v1", "Secret", exportNs, tokenSecret, cancel);
+        var token = existing?["data"]?["token"]?.GetValue<string>() is { } encoded
+            ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded))
+            : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        await source.ApplyAsync(Secret(tokenSecret, exportNs, new JsonObject { ["token"] = token }), cancel);
+
+        foreach (var (cluster, list) in objects.Where(o => o.Cluster != export.Cluster))
+        {
+            var headerSecrets = list.SelectMany(o => HeaderSecrets(o)).Distinct();
+            foreach (var (ns, name) in headerSecrets)
+            {
+                await clusters[cluster].EnsureNamespaceAsync(ns, cancel);
+                await clusters[cluster].ApplyAsync(Secret(name, ns, new JsonObject { ["token"] = $"x-kubevirt-export-token: {token}" }), cancel);
+            }
+        }
+    }
+
+    /// <summary>The header Secrets a DataVolume, or a VM's dataVolumeTemplates, import with.</summary>
+    private static IEnumerable<(string Namespace, string Name)> HeaderSecrets(JsonObject obj)
+    {
+        var ns = obj["metadata"]?["namespace"]?.GetValue<string>() ?? "default";
+        var specs = Kind(obj) == "DataVolume" ? [obj["spec"]] : (obj["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).Select(t => t?["spec"]);
+        foreach (var spec in specs)
+        {
+            foreach (var secret in spec?["source"]?["http"]?["secretExtraHeaders"]?.AsArray() ?? [])
+            {
+                yield return (ns, secret!.GetValue<string>());
+            }
+        }
+    }
+
+    private static JsonObject Secret(string name, string ns, JsonObject stringData) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Secret",
+        ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "reconcile" } },
+        ["type"] = "Opaque",
+        ["data"] = new JsonObject(stringData.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(p.Value!.GetValue<string>()))))),
+    };
 
     private IEnumerable<(string Cluster, List<JsonObject> Objects)> StepObjects(GraphStep step)
     {
