@@ -73,6 +73,14 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             {
                 await CompileAsync(revision, cancel);
             }
+            else
+            {
+                // Drift: someone changed or deleted what Reconcile applied; server-side apply puts it back.
+                foreach (var executor in executors.Values)
+                {
+                    await executor.ApplyStaticAsync(cancel);
+                }
+            }
         }
 
         var plans = new Dictionary<string, PassResult>(StringComparer.Ordinal);

@@ -39,6 +39,20 @@ public sealed class GitOpsEndToEndTests
         var run = await Run(sim);
         Assert.Equal(first, run!["status"]!["observedRevision"]!.GetValue<string>());
 
+        // Drift: a MigrationPolicy deleted and one edited by hand are put back on the next fetch.
+        var policies = sim.Host.World.Clusters["ber-1"].Store;
+        var policy = policies.List(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, null).Items.Single();
+        var policyName = policy["metadata"]!["name"]!.GetValue<string>();
+        var bandwidth = policy["spec"]!["bandwidthPerMigration"]!.GetValue<string>();
+        policies.Delete(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName);
+        Assert.Equal(0, RunOnce(sim, server).Exit);
+        policy = policies.Get(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName)!;
+        Assert.Equal(bandwidth, policy["spec"]!["bandwidthPerMigration"]!.GetValue<string>());
+        policy["spec"]!["bandwidthPerMigration"] = "1Mi";
+        policies.Update(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName, policy, "kubectl-edit");
+        Assert.Equal(0, RunOnce(sim, server).Exit);
+        Assert.Equal(bandwidth, policies.Get(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName)!["spec"]!["bandwidthPerMigration"]!.GetValue<string>());
+
         // Part way through, the plan changes: fewer migrations at once, so the rest is re-planned.
         for (var i = 0; i < 12; i++)
         {
@@ -150,6 +164,16 @@ public sealed class RunServiceTests
         Assert.Contains($"reconcile_revision_info{{revision=\"{revision}\"}} 1", metrics);
         Assert.Contains("reconcile_leader 1", metrics);
         Assert.Contains("reconcile_bytes_moved{plan=\"ber-1-firmware-wave\"}", metrics);
+        // Drift while it runs: a deleted MigrationPolicy is back after the next fetch interval (5 s here).
+        var store = sim.Host.World.Clusters["ber-1"].Store;
+        var policyName = store.List(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, null).Items.Single()["metadata"]!["name"]!.GetValue<string>();
+        store.Delete(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName);
+        for (var i = 0; i < 100 && store.Get(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName) is null; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(store.Get(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, "", policyName));
         await stop.CancelAsync();
         Assert.Equal(0, await running);
 

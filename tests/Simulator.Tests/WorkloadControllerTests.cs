@@ -68,3 +68,20 @@ public sealed class WorkloadControllerTests
         Assert.Equal("Running", w.Store("ber-1").Get(ResourceRegistry.VirtualMachine, "monitoring", "fresh")!["status"]!["printableStatus"]!.GetValue<string>());
     }
 }
+
+/// <summary>The CLI form of faults, as `--fault` takes them.</summary>
+public sealed class FaultParsingTests
+{
+    [Fact]
+    public void Cli_faults_parse_into_the_same_objects_the_control_endpoint_takes()
+    {
+        Assert.Equal("{\"type\":\"api-error\",\"cluster\":\"fra-1\",\"count\":5,\"code\":503}", Faults.Parse("api-error:cluster=fra-1,count=5,code=503").ToJsonString());
+        Assert.Equal("{\"type\":\"slow-link\",\"link\":\"fra-1~sgp-1\",\"factor\":0.25}", Faults.Parse("slow-link:link=fra-1~sgp-1,factor=0.25").ToJsonString());
+        Assert.Equal("{\"type\":\"drop-watches\"}", Faults.Parse("drop-watches").ToJsonString());
+        var faults = new Faults();
+        Assert.Null(faults.Add(Faults.Parse("flap-link:link=a~b,down=30s,up=1m"), DateTime.UnixEpoch));
+        Assert.Equal(0, faults.LinkFactor("a~b", DateTime.UnixEpoch.AddSeconds(10)));
+        Assert.Equal(1, faults.LinkFactor("a~b", DateTime.UnixEpoch.AddSeconds(40)));
+        Assert.Contains("unknown fault", faults.Add(Faults.Parse("meteor:cluster=x"), DateTime.UnixEpoch));
+    }
+}
