@@ -5,7 +5,14 @@ namespace Reconcile.Reconciler.Git;
 /// <summary>Where the plans come from: a repository URL and what to track (a branch, a tag or a pinned commit).</summary>
 /// <param name="TokenFile">HTTPS token read from this file (or RECONCILE_GIT_TOKEN); sent as the password, never logged.</param>
 /// <param name="AllowedSigners">With it, every revision must carry an SSH signature by one of these signers.</param>
-public sealed record GitSourceOptions(string Url, string CacheDirectory, string? Branch = "main", string? Tag = null, string? Commit = null, string? TokenFile = null, string? AllowedSigners = null);
+/// <param name="SshKey">Private key for ssh:// and scp-like (user@host:path) URLs; <paramref name="KnownHosts"/> pins the server's host key.</param>
+public sealed record GitSourceOptions(string Url, string CacheDirectory, string? Branch = "main", string? Tag = null, string? Commit = null, string? TokenFile = null, string? AllowedSigners = null,
+    string? SshKey = null, string? KnownHosts = null)
+{
+    /// <summary>ssh://… or user@host:path: fetched with the git client over OpenSSH (libgit2 as LibGit2Sharp ships it has no SSH).</summary>
+    public bool IsSsh => Url.StartsWith("ssh://", StringComparison.Ordinal) ||
+        !Url.Contains("://", StringComparison.Ordinal) && System.Text.RegularExpressions.Regex.IsMatch(Url, @"^[\w.-]+@[\w.-]+:");
+}
 
 /// <summary>The outcome of one fetch: the revision now in force, and whether it changed or what went wrong.</summary>
 public sealed record FetchResult(string? Revision, bool Changed, string? Problem, bool Unreachable = false);
@@ -53,7 +60,15 @@ public sealed class GitSource(GitSourceOptions options)
     private FetchResult FetchOnce()
     {
         using var repository = Open();
-        Commands.Fetch(repository, "origin", RefSpecs, new FetchOptions { CredentialsProvider = Credentials, Prune = true }, "reconcile fetch");
+        if (options.IsSsh)
+        {
+            FetchOverSsh();
+        }
+        else
+        {
+            Commands.Fetch(repository, "origin", RefSpecs, new FetchOptions { CredentialsProvider = Credentials, Prune = true }, "reconcile fetch");
+        }
+
         var tip = Resolve(repository);
         if (tip is null)
         {
@@ -73,6 +88,40 @@ public sealed class GitSource(GitSourceOptions options)
         LastGood = tip;
         return new FetchResult(tip, changed, null);
     }
+
+    /// <summary>`git fetch` into the bare cache with the given key and known hosts; the key is never logged.</summary>
+    private void FetchOverSsh()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--git-dir", options.CacheDirectory, "fetch", "--quiet", "--prune", "--force", "origin" }.Concat(RefSpecs))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var ssh = new List<string> { "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15" };
+        if (options.SshKey is { } key)
+        {
+            ssh.AddRange(["-i", Quote(key), "-o", "IdentitiesOnly=yes"]);
+        }
+
+        if (options.KnownHosts is { } known)
+        {
+            ssh.AddRange(["-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={Quote(known)}"]);
+        }
+
+        start.Environment["GIT_SSH_COMMAND"] = string.Join(' ', ssh);
+        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new LibGit2SharpException("git could not be started");
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new LibGit2SharpException(error.Result.Trim());
+        }
+    }
+
+    private static string Quote(string path) => "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private string Tracked => options.Commit is { } c ? $"commit {c}" : options.Tag is { } t ? $"tag {t}" : $"branch {options.Branch}";
 
