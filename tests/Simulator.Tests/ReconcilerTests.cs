@@ -375,3 +375,24 @@ public sealed class ExportTokenTests
         Assert.NotNull(firstToken);
     }
 }
+
+/// <summary>Rollback of a mixed campaign: live cross-cluster moves migrate back, cold moves restart their originals.</summary>
+public sealed class MixedRollbackTests
+{
+    [Fact]
+    public async Task Every_VM_of_a_mixed_live_and_cold_campaign_is_back_in_its_original_cluster()
+    {
+        var validation = FrozenWorld.Load("onprem-to-cloud", text => text.Replace("onFailure: Pause", "onFailure: Rollback", StringComparison.Ordinal).Replace("onFailure: Continue", "onFailure: Rollback", StringComparison.Ordinal));
+        var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
+        var campaign = CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, "");
+        Assert.Equal("Rollback", campaign.Plan.Strategy.OnFailure);
+        var faults = Enumerable.Repeat(0, campaign.Plan.Strategy.Retries + 1).Select(_ => new JsonObject { ["type"] = "fail-migration", ["namespace"] = "kafka", ["vmi"] = "kafka-0" }).ToList();
+        var report = await SimulationRunner.RunAsync(validation, campaign, 1, faults);
+        Assert.True(report.Stalled);
+        Assert.Contains(report.Events, e => e.Contains("finished rollback-migrate-batch.etl-0", StringComparison.Ordinal));
+        foreach (var vm in validation.Model.Inventories.SelectMany(i => i.Vms))
+        {
+            Assert.StartsWith($"{vm.Cluster}/", report.Placement[vm.Id]);
+        }
+    }
+}

@@ -8,8 +8,8 @@ namespace Reconcile.Reconciler.Execution;
 /// strategy.onFailure: Rollback — once a step has failed for good, nothing new starts and every
 /// migration that already finished is reversed, newest first, one hop at a time per VM: inside a
 /// cluster a VMIM back to the VM's original node; across clusters a decentralized migration back
-/// (the original VM becomes the receiver again). Cold moves are not reversed (their source VM is
-/// still there, stopped, and an operator decides). Each reversal is a step "rollback-&lt;step id&gt;" in
+/// (the original VM becomes the receiver again); a cold move by stopping the VM on the target and
+/// starting the original, which is still there, stopped, with its disks. Each reversal is a step "rollback-&lt;step id&gt;" in
 /// the MigrationRun, so a restart carries on where it stopped.
 /// </summary>
 public sealed partial class CampaignExecutor
@@ -21,7 +21,7 @@ public sealed partial class CampaignExecutor
     private async Task RollBackAsync(Dictionary<string, StepState> state, DateTime now, List<string> events, CancellationToken cancel)
     {
         var migrated = campaign.Graph.Steps
-            .Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Succeeded && StepObjects(s).Any(o => o.Objects.Any(x => Kind(x) == "VirtualMachineInstanceMigration")))
+            .Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Succeeded)
             .OrderByDescending(s => state[s.Id].EndTime).ThenByDescending(s => s.Id, StringComparer.Ordinal)
             .ToList();
         foreach (var step in migrated)
@@ -60,12 +60,30 @@ public sealed partial class CampaignExecutor
         ["migration.reconcile.dev/step"] = KubernetesName.Of(RollbackPrefix + step.Id),
     };
 
+    private bool IsCold(GraphStep step) => !StepObjects(step).Any(o => o.Objects.Any(x => Kind(x) == "VirtualMachineInstanceMigration"));
+
+    private JsonObject RunStrategy(string vm, string ns, string strategy) => new()
+    {
+        ["apiVersion"] = "kubevirt.io/v1",
+        ["kind"] = "VirtualMachine",
+        ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = ns },
+        ["spec"] = new JsonObject { ["runStrategy"] = strategy },
+    };
+
     private async Task CreateRollbackAsync(GraphStep step, CancellationToken cancel)
     {
         var (vmNs, vm) = VmOf(step);
         var name = RollbackName(step);
         var original = step.From!.Cluster;
         var current = step.To!.Cluster;
+        if (IsCold(step))
+        {
+            // The copy on the target stops; the original, halted with its disks, starts again.
+            await clusters[current].ApplyAsync(RunStrategy(vm, TargetNamespace(step, current, vmNs), "Halted"), cancel);
+            await clusters[original].ApplyAsync(RunStrategy(vm, TargetNamespace(step, original, vmNs), "Always"), cancel);
+            return;
+        }
+
         if (original == current)
         {
             var spec = new JsonObject { ["vmiName"] = vm };
@@ -104,8 +122,21 @@ public sealed partial class CampaignExecutor
 
     private async Task<StepState> ObserveRollbackAsync(GraphStep step, StepState rollback, DateTime now, List<string> events, CancellationToken cancel)
     {
+        var (vmNs, vmName) = VmOf(step);
+        if (IsCold(step))
+        {
+            var original = step.From!.Cluster;
+            var vmi = await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, original, vmNs), vmName, cancel);
+            if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
+            {
+                return rollback;
+            }
+
+            events.Add($"{StepState.Time(now)} finished {rollback.Id}");
+            return rollback with { Phase = StepPhase.Succeeded, EndTime = now };
+        }
+
         // The migration that moves the VM: in its current cluster (the sender, for a decentralized one).
-        var (vmNs, _) = VmOf(step);
         var cluster = step.To!.Cluster;
         var vmim = await clusters[cluster].GetAsync("kubevirt.io/v1", "VirtualMachineInstanceMigration", TargetNamespace(step, cluster, vmNs), RollbackName(step), cancel);
         switch (vmim?["status"]?["phase"]?.GetValue<string>())
