@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Reconcile.Compiler.Planning;
 using Reconcile.Simulator.Api;
+using Reconcile.Simulator.World;
 
 namespace Reconcile.Simulator.Tests;
 
@@ -168,6 +169,7 @@ public sealed class MigrationEngineTests
     {
         var w = new FrozenWorld("fra-to-sgp");
         w.Namespace("fra-2", "payments");
+        w.TrustEachOther("fra-1", "fra-2");
         // The receiving side first, as Forklift does: a VM waiting as receiver and the target VMIM.
         w.Store("fra-2").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
         {
@@ -190,6 +192,27 @@ public sealed class MigrationEngineTests
         Assert.StartsWith("fra-2-", moved["status"]!["nodeName"]!.GetValue<string>());
         Assert.True(moved["status"]!["migrationState"]!["completed"]!.GetValue<bool>());
         Assert.Equal("Always", w.Store("fra-2").Get(ResourceRegistry.VirtualMachine, "payments", "app-0")!["spec"]!["runStrategy"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_decentralized_pair_between_clusters_that_do_not_trust_each_other_fails_the_handshake()
+    {
+        var w = new FrozenWorld("fra-to-sgp");
+        w.Namespace("fra-2", "payments");
+        w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
+        w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
+        Assert.Equal("Failed", w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(1)));
+        Assert.Contains("certificate signed by unknown authority", w.Store("fra-1").Get(ResourceRegistry.Migration, "payments", "out")!["status"]!["migrationState"]!["failureReason"]!.GetValue<string>());
+
+        // The exchange the reconciler makes: the peer's bundle in kubevirt-external-ca, which virt-operator merges and clears.
+        w.Store("fra-2").Create(ResourceRegistry.ConfigMap, "kubevirt", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubevirt-external-ca" },
+            ["data"] = new JsonObject { ["ca-bundle"] = SimulatedWorld.CaCertificate("fra-1") },
+        }, "reconcile");
+        w.Run(TimeSpan.FromSeconds(1));
+        Assert.Contains(SimulatedWorld.CaCertificate("fra-1"), w.Store("fra-2").Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca")!["data"]!["ca-bundle"]!.GetValue<string>());
+        Assert.Equal("", w.Store("fra-2").Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-external-ca")!["data"]!["ca-bundle"]!.GetValue<string>());
     }
 
     [Fact]
@@ -221,6 +244,7 @@ public sealed class MigrationEngineTests
         double Seconds(JsonObject? fault)
         {
             var w = new FrozenWorld("fra-to-sgp");
+            w.TrustEachOther("fra-1", "sgp-1");
             if (fault is not null)
             {
                 w.Faults.Add(fault, w.Clock.Now);

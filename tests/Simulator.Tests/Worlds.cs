@@ -88,6 +88,17 @@ internal sealed class FrozenWorld
         return Store(cluster).Create(ResourceRegistry.Migration, ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["spec"] = spec }, "test");
     }
 
+    /// <summary>What the reconciler arranges before decentralized migrations: each cluster's kubevirt-ca trusts the others'.</summary>
+    public void TrustEachOther(params string[] clusterNames)
+    {
+        foreach (var cluster in clusterNames)
+        {
+            var ca = Store(cluster).Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca")!;
+            ca["data"]!["ca-bundle"] = ca["data"]!["ca-bundle"]!.GetValue<string>() + string.Concat(clusterNames.Where(c => c != cluster).Select(SimulatedWorld.CaCertificate));
+            Store(cluster).Update(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca", ca, "test");
+        }
+    }
+
     public void Namespace(string cluster, string name) =>
         Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");
 

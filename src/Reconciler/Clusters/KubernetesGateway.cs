@@ -77,6 +77,7 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
                 {
                     "Namespace" => Parse(await client.CoreV1.ReadNamespaceAsync(name, cancellationToken: cancel)),
                     "Secret" => Parse(await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancel)),
+                    "ConfigMap" => Parse(await client.CoreV1.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: cancel)),
                     _ => throw new NotSupportedException($"core kind {kind} is not one Reconcile reads"),
                 };
             }

@@ -249,7 +249,7 @@ public sealed class MigrationEngine
         }
 
         // Pair each waiting sender with its receiver: both sides then follow one state machine.
-        foreach (var migration in migrations.Values.Where(m => m.Decentralized && m.Phase == "Synchronizing" && receivers.ContainsKey(m.MigrationId!)))
+        foreach (var migration in migrations.Values.Where(m => m.Decentralized && m.Phase == "Synchronizing" && receivers.ContainsKey(m.MigrationId!)).ToList())
         {
             var (target, receiver) = receivers[migration.MigrationId!];
             migration.TargetCluster = target.Name;
@@ -259,6 +259,14 @@ public sealed class MigrationEngine
             migration.Link = world.Topology.FindLink(migration.Cluster, target.Name)?.Id;
             var profile = world.VmProfile(migration.Namespace, migration.Vmi);
             migration.Disk = profile is null ? 0 : profile.Volumes.Where(v => CopiesDisk(migration.Cluster, v, target.Name)).Sum(v => (double)v.SizeBytes);
+            if (!Trusts(world.Clusters[migration.Cluster], target) || !Trusts(target, world.Clusters[migration.Cluster]))
+            {
+                // Both sides verify each other's certificates against kubevirt-ca (kubevirt-facts §6).
+                Fail(migration, now, $"TLS handshake between {migration.Cluster} and {target.Name} failed: certificate signed by unknown authority " +
+                                      "(exchange the clusters' kubevirt-ca bundles through ConfigMap kubevirt-external-ca)");
+                continue;
+            }
+
             Transition(migration, "Pending", now);
         }
 
@@ -268,6 +276,10 @@ public sealed class MigrationEngine
             Fail(gone, now, "Migration aborted: the VirtualMachineInstanceMigration was deleted", aborted: true);
         }
     }
+
+    /// <summary>Whether <paramref name="cluster"/>'s kubevirt-ca holds <paramref name="peer"/>'s CA.</summary>
+    private static bool Trusts(SimulatedCluster cluster, SimulatedCluster peer) =>
+        cluster.Store.Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca")?["data"]?["ca-bundle"]?.GetValue<string>()?.Contains(SimulatedWorld.CaCertificate(peer.Name), StringComparison.Ordinal) == true;
 
     private bool CopiesDisk(string from, Volume volume, string to)
     {

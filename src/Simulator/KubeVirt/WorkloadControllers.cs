@@ -22,12 +22,38 @@ public sealed class WorkloadControllers(SimulatedWorld world)
     {
         foreach (var cluster in world.Clusters.Values)
         {
+            TrustExternalCa(cluster.Store);
             Snapshots(cluster.Store, now);
             Exports(cluster, now);
             DataVolumes(cluster, now);
             VirtualMachines(cluster, now);
         }
     }
+
+    /// <summary>
+    /// virt-operator's handling of ConfigMap kubevirt-external-ca: its certificates are merged into
+    /// kubevirt-ca (duplicates dropped) and the external ConfigMap is cleared (kubevirt-facts §6).
+    /// </summary>
+    private static void TrustExternalCa(ClusterStore store)
+    {
+        if (store.Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-external-ca") is not { } external ||
+            external["data"]?["ca-bundle"]?.GetValue<string>() is not { Length: > 0 } bundle ||
+            store.Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca") is not { } ca)
+        {
+            return;
+        }
+
+        var known = Certificates(ca["data"]?["ca-bundle"]?.GetValue<string>() ?? "");
+        var merged = known.Concat(Certificates(bundle).Where(c => !known.Contains(c))).ToList();
+        ca["data"]!["ca-bundle"] = string.Concat(merged);
+        store.Update(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca", ca, "virt-operator");
+        external["data"]!["ca-bundle"] = "";
+        store.Update(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-external-ca", external, "virt-operator");
+    }
+
+    /// <summary>The PEM blocks of a bundle, each with its end line.</summary>
+    public static List<string> Certificates(string bundle) =>
+        [.. System.Text.RegularExpressions.Regex.Matches(bundle, "-----BEGIN CERTIFICATE-----[\\s\\S]*?-----END CERTIFICATE-----\\n?").Select(m => m.Value.EndsWith('\n') ? m.Value : m.Value + "\n")];
 
     private static double Age(JsonObject obj, DateTime now) =>
         DateTime.TryParse(obj["metadata"]?["creationTimestamp"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created)

@@ -94,6 +94,13 @@ public sealed class SimulatedWorld
             store.Update(ResourceRegistry.Node, "", node.Name, created, Manager, statusOnly: true);
         }
 
+        // The cluster's KubeVirt CA (kubevirt-facts §6): what peers must trust for decentralized migration.
+        store.Create(ResourceRegistry.ConfigMap, "kubevirt", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kubevirt-ca" },
+            ["data"] = new JsonObject { ["ca-bundle"] = CaCertificate(cluster.Name) },
+        }, "virt-operator");
+
         var migration = cluster.Migration;
         var kubevirt = store.Create(ResourceRegistry.KubeVirt, "kubevirt", new JsonObject
         {
@@ -124,6 +131,10 @@ public sealed class SimulatedWorld
         };
         store.Update(ResourceRegistry.KubeVirt, "kubevirt", "kubevirt", kubevirt, Manager, statusOnly: true);
     }
+
+    /// <summary>A stand-in PEM block naming its cluster (the simulator does no TLS; trust is checked by comparing bundles).</summary>
+    public static string CaCertificate(string cluster) =>
+        $"-----BEGIN CERTIFICATE-----\n{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"simulated KubeVirt CA of {cluster}"))}\n-----END CERTIFICATE-----\n";
 
     private static JsonObject Namespace(string name) => new() { ["metadata"] = new JsonObject { ["name"] = name } };
 
