@@ -29,7 +29,7 @@ if (Value("--once") is { } once)
     return;
 }
 
-// --render SIZE: validate + plan + render the manifests, median of `runs`, for `reconcile compile`.
+// --render SIZE: validate + plan + render the manifests, graph files and report (all of `reconcile compile` but the writing), median of `runs`.
 if (Value("--render") is { } renderSize)
 {
     var (t, i, p) = FleetGenerator.Generate(new FleetShape(int.Parse(renderSize, CultureInfo.InvariantCulture), clusters, options.Contains("--windows"), int.Parse(Value("--gbps") ?? "40", CultureInfo.InvariantCulture)));
@@ -40,11 +40,11 @@ if (Value("--render") is { } renderSize)
     {
         var watch = Stopwatch.StartNew();
         var result = ValidateFleet(t, i, p);
-        var graph = Planner.Plan(result.Model.Plans[0], result.Model, planAt, result.Digest).Graph!;
-        var rendered = new Reconcile.Compiler.Rendering.ManifestRenderer(new Reconcile.Compiler.Rendering.TemplateSet()).Render(graph, Reconcile.Compiler.Semantics.PlanScope.Create(result.Model.Plans[0], result.Model));
+        // What `reconcile compile` does in memory: plan, render, graph files and report.html.
+        var compiled = Reconcile.Compiler.Compilation.Run(result, planAt, new Reconcile.Compiler.Rendering.TemplateSet());
         watch.Stop();
-        fileCount = rendered.Files.Count;
-        bytes = rendered.Files.Sum(f => (long)f.Content.Length);
+        fileCount = compiled.Files.Count;
+        bytes = compiled.Files.Sum(f => (long)f.Value.Length);
         if (run > 0)
         {
             renderTimes.Add(watch.Elapsed.TotalMilliseconds);

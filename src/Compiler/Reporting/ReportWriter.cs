@@ -175,8 +175,9 @@ public static class ReportWriter
         }
 
         var text = tip.ToString();
+        // The hover text lives once, in data-tip (the page's script shows it): large campaigns have tens of thousands of bars.
         return $"<rect class=\"step {Kind(step.Kind)}\" x=\"{F(x)}\" y=\"{y}\" width=\"{F(Math.Max(w, 1.5))}\" height=\"{RowHeight}\" rx=\"2\" fill=\"{colours.Of(step)}\" " +
-               $"data-step=\"{E(step.Id)}\" data-tip=\"{E(text)}\"><title>{E(text)}</title></rect>\n";
+               $"data-step=\"{E(step.Id)}\" data-tip=\"{E(text)}\"/>\n";
     }
 
     private static string Axis(TimeScale scale, int height)
