@@ -29,7 +29,11 @@ public sealed class KubectlTests
         var (exit, nodes, error) = Run(sim, "get", "nodes", "-o", "name");
         Assert.True(exit == 0, error);
         Assert.Equal(Enumerable.Range(1, 6).Select(i => $"node/ber-1-w{i}"), nodes.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("grafana-0", Run(sim, "get", "vmi", "-n", "monitoring").Out);
+        // Server-side printing: KubeVirt's columns, ages in simulated time.
+        var table = Run(sim, "get", "vmi", "-n", "monitoring").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^NAME\s+AGE\s+PHASE\s+NODENAME\s+READY$", table[0]);
+        Assert.Matches(@"^grafana-0\s+\d+s\s+Running\s+ber-1-w6\s+True$", table.Single(l => l.StartsWith("grafana-0", StringComparison.Ordinal)));
+        Assert.Matches(@"^ber-1-w1\s+Ready\s+<none>\s+\d+s\s+v1.35.0$", Run(sim, "get", "nodes").Out.Split('\n')[1]);
         Assert.Contains("Server Version: v1.35.0-reconcile-simulator", Run(sim, "version").Out);
 
         // Watch the migration from before it exists to its end.

@@ -13,8 +13,10 @@ namespace Reconcile.Simulator.Api;
 /// list and watch with resourceVersion and label selectors, server-side apply, merge and JSON
 /// patches, the status subresource, optimistic concurrency, and <c>Status</c> bodies for errors.
 /// </summary>
-public sealed class KubernetesApi(ClusterStore store, string serverVersion)
+public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func<DateTime>? clock = null)
 {
+    private readonly Func<DateTime> now = clock ?? (() => DateTime.UtcNow);
+
     // Quotes and HTML characters as the API server writes them, not \u0022-escaped.
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -189,10 +191,16 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion)
                 await WatchStream(http, kind, ns, cancel);
                 return;
             case "GET" when name is null:
-                await Write(http, 200, ListObject(kind, ns, query));
+                var list = ListObject(kind, ns, query);
+                await Write(http, 200, TablePrinter.Wanted(http.Request.Headers.Accept)
+                    ? TablePrinter.Table(kind, list["items"]!.AsArray().OfType<JsonObject>(), list["metadata"]!["resourceVersion"]!.GetValue<string>(), now())
+                    : list);
                 return;
             case "GET":
-                await Write(http, 200, store.Get(kind, ns ?? "", name) ?? throw ApiError.NotFound(kind, name));
+                var single = store.Get(kind, ns ?? "", name) ?? throw ApiError.NotFound(kind, name);
+                await Write(http, 200, TablePrinter.Wanted(http.Request.Headers.Accept) && !status
+                    ? TablePrinter.Table(kind, [single], single["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now())
+                    : single);
                 return;
             case "POST" when name is null:
                 var body = await Body(http);
@@ -274,6 +282,10 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion)
         var selector = LabelSelector.Parse(query["labelSelector"]);
         var from = long.TryParse(query["resourceVersion"], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0;
         var bookmarks = query["allowWatchBookmarks"] == "true";
+        var table = TablePrinter.Wanted(http.Request.Headers.Accept);
+        JsonNode Shape(JsonObject obj) => table && obj["kind"]?.GetValue<string>() == kind.Kind
+            ? TablePrinter.Table(kind, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now())
+            : obj;
         var timeout = int.TryParse(query["timeoutSeconds"], out var t) && t > 0 ? TimeSpan.FromSeconds(t) : TimeSpan.FromMinutes(30);
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
@@ -294,7 +306,7 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion)
             {
                 foreach (var item in store.List(kind, ns, selector).Items)
                 {
-                    await Line(http, new JsonObject { ["type"] = "ADDED", ["object"] = item }, cancel);
+                    await Line(http, new JsonObject { ["type"] = "ADDED", ["object"] = Shape(item) }, cancel);
                 }
             }
 
@@ -317,7 +329,7 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion)
 
                         while (reader.TryRead(out var change))
                         {
-                            await Line(http, new JsonObject { ["type"] = change.Type, ["object"] = change.Object.DeepClone() }, deadline.Token);
+                            await Line(http, new JsonObject { ["type"] = change.Type, ["object"] = Shape((JsonObject)change.Object.DeepClone()) }, deadline.Token);
                         }
                     }
                     catch (OperationCanceledException) when (!deadline.IsCancellationRequested && bookmarks)

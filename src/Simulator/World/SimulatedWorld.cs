@@ -35,7 +35,7 @@ public sealed class SimulatedWorld
         foreach (var cluster in topology.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
             var store = new ClusterStore(cluster.Name, new ResourceRegistry(), () => clock.Now, historyLimit);
-            Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion));
+            Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion, () => clock.Now));
             Seed(cluster, store);
         }
 
