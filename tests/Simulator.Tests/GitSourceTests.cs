@@ -99,6 +99,72 @@ public sealed class GitSourceTests
         Assert.Equal(resigned, source.Fetch().Revision);
     }
 
+    [SkippableFact]
+    public void With_trusted_OpenPGP_keys_only_commits_signed_by_them_are_taken()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "the gpg wrapper is a shell script");
+        ExternalTools.Require(ExternalTools.Find("/usr/bin/gpg"), "gpg not installed: run .ci/install-tools (CI does)");
+        using var server = new GitServer();
+        string NewKey(string home, string uid)
+        {
+            Directory.CreateDirectory(home);
+            var env = new Dictionary<string, string> { ["GNUPGHOME"] = home };
+            Gpg(env, "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never");
+            var wrapper = Path.Combine(home, "gpg.sh");
+            File.WriteAllText(wrapper, $"#!/bin/sh\nGNUPGHOME='{home}' exec gpg \"$@\"\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            return wrapper;
+        }
+
+        var trustedHome = Path.Combine(server.Scratch, "gpg-trusted");
+        var strangerHome = Path.Combine(server.Scratch, "gpg-stranger");
+        var trusted = NewKey(trustedHome, "Planner <planner@example.net>");
+        var stranger = NewKey(strangerHome, "Stranger <stranger@example.net>");
+        var keys = Path.Combine(server.Scratch, "trusted.asc");
+        File.WriteAllText(keys, Gpg(new Dictionary<string, string> { ["GNUPGHOME"] = trustedHome }, "--armor", "--export"));
+        var source = new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"), TrustedPgpKeys: keys));
+
+        server.CopyExample("node-drain");
+        server.Git(server.Work, "add", "-A");
+        server.Git(server.Work, "-c", $"gpg.program={trusted}", "commit", "-q", "-m", "signed with OpenPGP", "-S");
+        server.Git(server.Work, "push", "-q", "-f", "origin", "HEAD:main");
+        var good = server.Git(server.Work, "rev-parse", "HEAD").Trim();
+        var accepted = source.Fetch();
+        Assert.True(accepted.Problem is null, accepted.Problem);
+        Assert.Equal(good, accepted.Revision);
+
+        server.Git(server.Work, "-c", $"gpg.program={stranger}", "commit", "-q", "--allow-empty", "-m", "by a stranger", "--gpg-sign=stranger@example.net");
+        server.Git(server.Work, "push", "-q", "origin", "HEAD:main");
+        var refused = source.Fetch();
+        Assert.Equal(good, refused.Revision);
+        Assert.Contains("OpenPGP signature does not verify", refused.Problem);
+    }
+
+    private static string Gpg(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("gpg") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in env)
+        {
+            start.Environment[key] = value;
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error.Result);
+        return output.Result;
+    }
+
     private static void RunSshKeygen(params string[] args)
     {
         var (exit, _, error) = ExternalTools.Run("ssh-keygen", args);

@@ -19,7 +19,7 @@ namespace Reconcile.Cli.Commands;
 public sealed class RunCommand(IOContext io, Func<DateTime> clock)
 {
     public sealed record Arguments(string Repo, string? Branch, string? Tag, string? Commit, string Path, string Interval, string PassInterval, string? Kubeconfig,
-        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null);
+        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
@@ -41,13 +41,14 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var metrics = new Option<string>("--metrics-address") { Description = "Serve /metrics, /healthz and /readyz on this address, e.g. 0.0.0.0:9464." };
         var sshKey = new Option<string>("--ssh-key") { Description = "Private key for ssh:// (or user@host:path) repositories." };
         var knownHosts = new Option<string>("--known-hosts") { Description = "known_hosts file pinning the Git server's host key (ssh)." };
+        var pgpKeys = new Option<string>("--trusted-pgp-keys") { Description = "Armored OpenPGP public keys whose signatures --verify accepts (besides --allowed-signers for SSH)." };
         var command = new Command("run", "Reconcile plans from Git: fetch, verify, compile, apply and carry out the campaigns.")
         {
-            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts,
+            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts, pgpKeys,
         };
         command.SetAction((parse, cancel) => new RunCommand(io, clock).RunAsync(new Arguments(parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(tag), parse.GetValue(commit),
             parse.GetValue(path)!, parse.GetValue(interval)!, parse.GetValue(passInterval)!, parse.GetValue(kubeconfig), parse.GetValue(verify), parse.GetValue(signers),
-            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts)), cancel));
+            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts), parse.GetValue(pgpKeys)), cancel));
         return command;
     }
 
@@ -60,9 +61,9 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        if (arguments.Verify && arguments.AllowedSigners is null)
+        if (arguments.Verify && arguments.AllowedSigners is null && arguments.TrustedPgpKeys is null)
         {
-            io.Error.WriteLine("reconcile: --verify needs --allowed-signers FILE");
+            io.Error.WriteLine("reconcile: --verify needs --allowed-signers FILE (SSH signatures) or --trusted-pgp-keys FILE (OpenPGP)");
             return ExitCodes.Usage;
         }
 
@@ -78,9 +79,10 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var cache = arguments.Cache is { } c ? System.IO.Path.GetFullPath(c, io.CurrentDirectory) : System.IO.Path.Combine(
             Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reconcile", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(arguments.Repo)))[..16]);
         var source = new GitSource(new GitSourceOptions(arguments.Repo, cache, arguments.Tag is null && arguments.Commit is null ? arguments.Branch : null, arguments.Tag, arguments.Commit,
-            arguments.TokenFile, arguments.Verify ? System.IO.Path.GetFullPath(arguments.AllowedSigners!, io.CurrentDirectory) : null,
+            arguments.TokenFile, arguments.Verify && arguments.AllowedSigners is { } signers ? System.IO.Path.GetFullPath(signers, io.CurrentDirectory) : null,
             arguments.SshKey is { } key ? System.IO.Path.GetFullPath(key, io.CurrentDirectory) : null,
-            arguments.KnownHosts is { } hosts ? System.IO.Path.GetFullPath(hosts, io.CurrentDirectory) : null));
+            arguments.KnownHosts is { } hosts ? System.IO.Path.GetFullPath(hosts, io.CurrentDirectory) : null,
+            arguments.Verify && arguments.TrustedPgpKeys is { } pgp ? System.IO.Path.GetFullPath(pgp, io.CurrentDirectory) : null));
         var log = new JsonLog(io.Out, clock);
         var contexts = KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).Contexts.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         var loop = new GitOpsLoop(source, arguments.Path.Trim('/'), topology => topology.Clusters.ToDictionary(

@@ -4,10 +4,10 @@ namespace Reconcile.Reconciler.Git;
 
 /// <summary>Where the plans come from: a repository URL and what to track (a branch, a tag or a pinned commit).</summary>
 /// <param name="TokenFile">HTTPS token read from this file (or RECONCILE_GIT_TOKEN); sent as the password, never logged.</param>
-/// <param name="AllowedSigners">With it, every revision must carry an SSH signature by one of these signers.</param>
+/// <param name="AllowedSigners">With it (or <paramref name="TrustedPgpKeys"/>), every revision must carry a signature by one of these SSH signers (or OpenPGP keys).</param>
 /// <param name="SshKey">Private key for ssh:// and scp-like (user@host:path) URLs; <paramref name="KnownHosts"/> pins the server's host key.</param>
 public sealed record GitSourceOptions(string Url, string CacheDirectory, string? Branch = "main", string? Tag = null, string? Commit = null, string? TokenFile = null, string? AllowedSigners = null,
-    string? SshKey = null, string? KnownHosts = null)
+    string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null)
 {
     /// <summary>ssh://… or user@host:path: fetched with the git client over OpenSSH (libgit2 as LibGit2Sharp ships it has no SSH).</summary>
     public bool IsSsh => Url.StartsWith("ssh://", StringComparison.Ordinal) ||
@@ -75,9 +75,9 @@ public sealed class GitSource(GitSourceOptions options)
             return new FetchResult(LastGood, false, $"{Tracked} not found in {options.Url}");
         }
 
-        if (options.AllowedSigners is { } signers)
+        if (options.AllowedSigners is not null || options.TrustedPgpKeys is not null)
         {
-            var verdict = new SignatureVerifier(signers).Verify(repository, tip);
+            var verdict = new SignatureVerifier(options.AllowedSigners, options.TrustedPgpKeys).Verify(repository, tip);
             if (!verdict.Trusted)
             {
                 return new FetchResult(LastGood, false, $"refused {tip[..12]}: {verdict.Detail}");

@@ -7,12 +7,13 @@ namespace Reconcile.Reconciler.Git;
 public sealed record Verification(bool Trusted, string Detail);
 
 /// <summary>
-/// Verifies a commit's SSH signature as git does (gpg.format=ssh): `ssh-keygen -Y find-principals`
-/// names the signer from the allowed-signers file, `ssh-keygen -Y verify` checks the signature over
-/// the commit's signed data in namespace "git". Unsigned commits, OpenPGP signatures (not supported
-/// here) and signers not in the file are refused.
+/// Verifies a commit's signature as git does. SSH signatures (gpg.format=ssh): `ssh-keygen -Y
+/// find-principals` names the signer from the allowed-signers file, `ssh-keygen -Y verify` checks
+/// the signature over the commit's signed data in namespace "git". OpenPGP signatures: gpg, in a
+/// throw-away home holding only the trusted public keys, must report a good signature (VALIDSIG).
+/// Unsigned commits, and signers not in the file or keyring, are refused.
 /// </summary>
-public sealed class SignatureVerifier(string allowedSignersFile)
+public sealed class SignatureVerifier(string? allowedSignersFile, string? trustedPgpKeys = null)
 {
     public Verification Verify(Repository repository, string commitId)
     {
@@ -26,9 +27,19 @@ public sealed class SignatureVerifier(string allowedSignersFile)
             return new Verification(false, $"commit {commitId[..12]} is not signed");
         }
 
+        if (info.Signature.Contains("BEGIN PGP SIGNATURE", StringComparison.Ordinal))
+        {
+            return VerifyPgp(commitId, info);
+        }
+
         if (!info.Signature.Contains("BEGIN SSH SIGNATURE", StringComparison.Ordinal))
         {
-            return new Verification(false, $"commit {commitId[..12]} carries a signature that is not an SSH signature (OpenPGP is not supported)");
+            return new Verification(false, $"commit {commitId[..12]} carries a signature of a kind Reconcile does not verify");
+        }
+
+        if (allowedSignersFile is null)
+        {
+            return new Verification(false, $"commit {commitId[..12]} has an SSH signature and no allowed signers were given (--allowed-signers)");
         }
 
         var dir = Directory.CreateTempSubdirectory("reconcile-verify-");
@@ -54,15 +65,56 @@ public sealed class SignatureVerifier(string allowedSignersFile)
         }
     }
 
-    private static (int Exit, string Out, string Error) SshKeygen(IEnumerable<string> arguments, string? input)
+    private Verification VerifyPgp(string commitId, SignatureInfo info)
     {
-        var start = new ProcessStartInfo("ssh-keygen") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (trustedPgpKeys is null)
+        {
+            return new Verification(false, $"commit {commitId[..12]} has an OpenPGP signature and no trusted OpenPGP keys were given (--trusted-pgp-keys)");
+        }
+
+        var home = Directory.CreateTempSubdirectory("reconcile-gpg-");
+        try
+        {
+            var env = new Dictionary<string, string> { ["GNUPGHOME"] = home.FullName };
+            var (imported, _, importError) = Run("gpg", ["--batch", "--quiet", "--import", trustedPgpKeys], null, env);
+            if (imported != 0)
+            {
+                return new Verification(false, $"cannot read the trusted OpenPGP keys: {importError.Trim()}");
+            }
+
+            var signature = Path.Combine(home.FullName, "commit.sig");
+            var data = Path.Combine(home.FullName, "commit.data");
+            File.WriteAllText(signature, info.Signature);
+            File.WriteAllText(data, info.SignedData);
+            var (exit, status, _) = Run("gpg", ["--batch", "--status-fd", "1", "--verify", signature, data], null, env);
+            var valid = status.Split('\n').FirstOrDefault(l => l.StartsWith("[GNUPG:] VALIDSIG ", StringComparison.Ordinal));
+            var signer = status.Split('\n').FirstOrDefault(l => l.StartsWith("[GNUPG:] GOODSIG ", StringComparison.Ordinal))?["[GNUPG:] GOODSIG ".Length..].Split(' ', 2);
+            return exit == 0 && valid is not null
+                ? new Verification(true, $"commit {commitId[..12]} signed by {(signer is { Length: 2 } ? signer[1] : valid.Split(' ')[2])} (OpenPGP)")
+                : new Verification(false, $"commit {commitId[..12]}: OpenPGP signature does not verify against the trusted keys");
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
+    private static (int Exit, string Out, string Error) SshKeygen(IEnumerable<string> arguments, string? input) => Run("ssh-keygen", arguments, input, null);
+
+    private static (int Exit, string Out, string Error) Run(string program, IEnumerable<string> arguments, string? input, IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("ssh-keygen could not be started");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started");
         process.StandardInput.Write(input ?? "");
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
