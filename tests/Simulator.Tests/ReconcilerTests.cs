@@ -394,5 +394,16 @@ public sealed class MixedRollbackTests
         {
             Assert.StartsWith($"{vm.Cluster}/", report.Placement[vm.Id]);
         }
+
+        // Migrations back respect the clusters' limits: never more running at once than perCluster allows.
+        var running = 0;
+        var most = 0;
+        foreach (var e in report.Events.Where(e => e.Contains(" rollback-", StringComparison.Ordinal)))
+        {
+            running += e.Contains(" started rollback-", StringComparison.Ordinal) ? 1 : e.Contains(" finished rollback-", StringComparison.Ordinal) || e.Contains(" failed", StringComparison.Ordinal) ? -1 : 0;
+            most = Math.Max(most, running);
+        }
+
+        Assert.InRange(most, 2, campaign.Graph.Limits.PerCluster.Values.Min());
     }
 }

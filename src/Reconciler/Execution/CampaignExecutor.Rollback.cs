@@ -44,6 +44,14 @@ public sealed partial class CampaignExecutor
                 continue;
             }
 
+            // The graph's per-cluster limits hold for migrations back too.
+            var running = migrated.Where(m => state.TryGetValue(RollbackPrefix + m.Id, out var r) && r.Phase == StepPhase.Running).ToList();
+            if (new[] { step.From!.Cluster, step.To!.Cluster }.Distinct().Any(c => campaign.Graph.Limits.PerCluster.TryGetValue(c, out var max) &&
+                    running.Count(m => m.From!.Cluster == c || m.To!.Cluster == c) >= max))
+            {
+                continue;
+            }
+
             state[id] = new StepState(id, StepPhase.Running, 1, now, Stage: "rollback", Kind: "rollback");
             await PersistStepAsync(state, cancel);
             await CreateRollbackAsync(step, cancel);
