@@ -76,12 +76,6 @@ public static class PlanPipeline
             return result;
         });
 
-    /// <summary>An IProgress that reports synchronously, in order (System.Progress posts to the thread pool).</summary>
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>The exit code of a compilation: 2 when the input could not be read, 1 on errors, else 0.</summary>
     public static int ExitCode(CompilationResult result) =>
         result.Validation.HasInputProblem ? ExitCodes.Usage : result.HasErrors ? ExitCodes.Errors : ExitCodes.Success;

@@ -139,7 +139,7 @@ public sealed class RunServiceTests
         server.CopyExample("node-drain");
         var revision = server.Commit("wave");
         await using var sim = await RunningSimulator.Start("node-drain", speed: 30);
-        var port = System.Net.Sockets.TcpListener.Create(0).Also(l => l.Start()).Let(l => { var p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; l.Stop(); return p; });
+        var port = Loopback.FreePort();
         using var stop = new CancellationTokenSource();
         var output = new StringWriter();
         var running = Task.Run(() => Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"),
@@ -181,15 +181,4 @@ public sealed class RunServiceTests
         Assert.Contains(events, e => e["reason"]?.GetValue<string>() == "StepStarted" && e["involvedObject"]!["kind"]!.GetValue<string>() == "MigrationRun");
         Assert.Contains("\"msg\":\"applied revision", output.ToString());
     }
-}
-
-internal static class Fluent
-{
-    public static T Also<T>(this T value, Action<T> action)
-    {
-        action(value);
-        return value;
-    }
-
-    public static TResult Let<T, TResult>(this T value, Func<T, TResult> f) => f(value);
 }

@@ -17,7 +17,7 @@ internal sealed class GitServer : IDisposable
         Git(root.Path, "clone", "-q", Bare, Work);
         Git(Work, "config", "user.name", "Planner");
         Git(Work, "config", "user.email", "planner@example.net");
-        Port = FreePort();
+        Port = Loopback.FreePort();
         Start();
     }
 
@@ -40,22 +40,7 @@ internal sealed class GitServer : IDisposable
         }
 
         daemon = Process.Start(start)!;
-        // Ready once it accepts connections.
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-
-        throw new InvalidOperationException("git daemon did not start");
+        Loopback.WaitForPort(Port, "git daemon");
     }
 
     public void Stop()
@@ -101,7 +86,17 @@ internal sealed class GitServer : IDisposable
         return output.Result;
     }
 
-    private static int FreePort()
+    public void Dispose()
+    {
+        Stop();
+        root.Dispose();
+    }
+}
+
+/// <summary>Ports on 127.0.0.1 for the servers the tests start.</summary>
+internal static class Loopback
+{
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -110,9 +105,23 @@ internal sealed class GitServer : IDisposable
         return port;
     }
 
-    public void Dispose()
+    /// <summary>Returns once something accepts connections on the port (5 s at most).</summary>
+    public static void WaitForPort(int port, string what)
     {
-        Stop();
-        root.Dispose();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        Assert.Fail($"{what} did not start on port {port}");
     }
 }

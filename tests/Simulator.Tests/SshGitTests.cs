@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Reconcile.Reconciler.Git;
 
 namespace Reconcile.Simulator.Tests;
@@ -21,7 +19,7 @@ public sealed class SshGitTests
         Keygen("-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "host"));
         Keygen("-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "client"));
         File.Copy(Path.Combine(dir, "client.pub"), Path.Combine(dir, "authorized_keys"));
-        var port = FreePort();
+        var port = Loopback.FreePort();
         File.WriteAllText(Path.Combine(dir, "sshd_config"), string.Join('\n',
             $"Port {port}", "ListenAddress 127.0.0.1", $"HostKey {dir}/host", $"AuthorizedKeysFile {dir}/authorized_keys", $"PidFile {dir}/sshd.pid",
             "StrictModes no", "UsePAM no", "PasswordAuthentication no", "PermitRootLogin prohibit-password", "") );
@@ -33,7 +31,7 @@ public sealed class SshGitTests
         using var daemon = Process.Start(new ProcessStartInfo(sshd, ["-D", "-e", "-f", Path.Combine(dir, "sshd_config")]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         try
         {
-            WaitForPort(port);
+            Loopback.WaitForPort(port, "sshd");
             var url = $"ssh://{Environment.UserName}@127.0.0.1:{port}{server.Bare}";
             var good = new GitSource(new GitSourceOptions(url, Path.Combine(server.Scratch, "cache"), SshKey: Path.Combine(dir, "client"), KnownHosts: Path.Combine(dir, "known_hosts")));
             var fetched = good.Fetch();
@@ -59,33 +57,5 @@ public sealed class SshGitTests
     {
         var (exit, _, error) = ExternalTools.Run("ssh-keygen", ["-q", .. args]);
         Assert.True(exit == 0, error);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static void WaitForPort(int port)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-
-        Assert.Fail("sshd did not start");
     }
 }

@@ -59,7 +59,7 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             var plan = run.Validation.Model.Plans.First(p => p.Name == graph.Plan);
             var campaign = CompiledCampaign.Of(graph, plan, run.Validation.Model, run.Files, run.Graphs.Count == 1 ? "" : graph.Plan + "/");
             var report = await ProgressDisplay.Run(io, "simulate", display => SimulationRunner.RunAsync(run.Validation, campaign, arguments.Seed, faults,
-                new InlineProgress(e => display.Report("campaign", $"{graph.Plan}: {e}", 0, 0)), cancel));
+                new InlineProgress<string>(e => display.Report("campaign", $"{graph.Plan}: {e}", 0, 0)), cancel));
             io.Out.Write(Render(report));
             if (!report.Completed)
             {
@@ -68,11 +68,6 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
         }
 
         return exit;
-    }
-
-    private sealed class InlineProgress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
     }
 
     public static string Render(SimulationReport report)

@@ -18,7 +18,7 @@ public sealed partial class CampaignExecutor
 
     private static bool IsRollback(string id) => id.StartsWith(RollbackPrefix, StringComparison.Ordinal);
 
-    private async Task RollBackAsync(Dictionary<string, StepState> state, DateTime now, List<string> events, CancellationToken cancel)
+    private async Task RollBackAsync(Dictionary<string, StepState> state, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var migrated = campaign.Graph.Steps
             .Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Succeeded)
@@ -55,7 +55,7 @@ public sealed partial class CampaignExecutor
             state[id] = new StepState(id, StepPhase.Running, 1, now, Stage: "rollback", Kind: "rollback");
             await PersistStepAsync(state, cancel);
             await CreateRollbackAsync(step, cancel);
-            events.Add($"{StepState.Time(now)} started {id} (migrating {step.Vm} back to {step.From!.Cluster}{(step.From.Node is { } n ? "/" + n : "")})");
+            events.Add("StepStarted", false, $"started {id} (migrating {step.Vm} back to {step.From!.Cluster}{(step.From.Node is { } n ? "/" + n : "")})");
         }
     }
 
@@ -128,7 +128,7 @@ public sealed partial class CampaignExecutor
         ["spec"] = spec,
     };
 
-    private async Task<StepState> ObserveRollbackAsync(GraphStep step, StepState rollback, DateTime now, List<string> events, CancellationToken cancel)
+    private async Task<StepState> ObserveRollbackAsync(GraphStep step, StepState rollback, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var (vmNs, vmName) = VmOf(step);
         if (IsCold(step))
@@ -140,7 +140,7 @@ public sealed partial class CampaignExecutor
                 return rollback;
             }
 
-            events.Add($"{StepState.Time(now)} finished {rollback.Id}");
+            events.Add("StepFinished", false, $"finished {rollback.Id}");
             return rollback with { Phase = StepPhase.Succeeded, EndTime = now };
         }
 
@@ -150,11 +150,11 @@ public sealed partial class CampaignExecutor
         switch (vmim?["status"]?["phase"]?.GetValue<string>())
         {
             case "Succeeded":
-                events.Add($"{StepState.Time(now)} finished {rollback.Id}");
+                events.Add("StepFinished", false, $"finished {rollback.Id}");
                 return rollback with { Phase = StepPhase.Succeeded, EndTime = now };
             case "Failed":
                 var reason = vmim["status"]?["migrationState"]?["failureReason"]?.GetValue<string>() ?? "the migration back failed";
-                events.Add($"{StepState.Time(now)} {rollback.Id} failed ({reason}); {step.Vm} stays in {cluster}");
+                events.Add("StepFailed", true, $"{rollback.Id} failed ({reason}); {step.Vm} stays in {cluster}");
                 return rollback with { Phase = StepPhase.Failed, EndTime = now, Message = reason };
             case null when vmim is null:
                 await CreateRollbackAsync(step, cancel);

@@ -62,6 +62,7 @@ public sealed partial class CampaignExecutor
     private readonly string? revision;
     private readonly Dictionary<string, GraphStep> steps;
     private readonly JsonObject run;
+    private readonly Dictionary<string, List<JsonObject>> parsedFiles = new(StringComparer.Ordinal);
 
     public CampaignExecutor(CompiledCampaign campaign, IReadOnlyDictionary<string, IClusterGateway> clusters, string homeCluster, Func<DateTime> clock, string? revision = null)
     {
@@ -160,7 +161,7 @@ public sealed partial class CampaignExecutor
                 : new StepState(step.Id, StepPhase.Pending, Stage: step.Stage, Kind: GraphWriter.KindName(step.Kind));
         }
 
-        var events = new List<string>();
+        var events = new PassEvents(now);
         foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running && !IsRollback(id)).Order(StringComparer.Ordinal).ToList())
         {
             state[id] = await ObserveAsync(steps[id], state[id], now, events, cancel);
@@ -192,17 +193,14 @@ public sealed partial class CampaignExecutor
             await home.ApplyStatusAsync(live, cancel);
         }
 
-        foreach (var e in events)
+        foreach (var (reason, warning, message) in events.Recorded)
         {
-            var warning = e.Contains(" failed ", StringComparison.Ordinal) || e.Contains(" cancelled ", StringComparison.Ordinal);
-            var reason = e.Contains(" started ", StringComparison.Ordinal) ? "StepStarted" : e.Contains(" finished ", StringComparison.Ordinal) ? "StepFinished"
-                : e.Contains(" cancelled ", StringComparison.Ordinal) ? "StepCancelled" : "StepFailed";
-            await home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, e[(e.IndexOf(' ') + 1)..], now, cancel);
+            await home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, message, now, cancel);
         }
 
         var windowLeft = campaign.Graph.Steps.Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Running)
             .Select(s => OpenWindow(s, now)).OfType<WindowOccurrence>().Select(w => (double?)(w.End - now).TotalSeconds).Min();
-        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events)
+        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events.Lines)
         {
             BytesMoved = campaign.Graph.Steps.Where(s => Moves(s) && state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
             WindowSecondsLeft = campaign.Plan.Windows.Allow.IsEmpty ? null : windowLeft,
@@ -269,7 +267,7 @@ public sealed partial class CampaignExecutor
         while (changed);
     }
 
-    private async Task StartEligibleAsync(Dictionary<string, StepState> state, DateTime now, List<string> events, CancellationToken cancel)
+    private async Task StartEligibleAsync(Dictionary<string, StepState> state, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var limits = campaign.Graph.Limits;
         var candidates = campaign.Graph.Steps
@@ -295,22 +293,35 @@ public sealed partial class CampaignExecutor
             state[step.Id] = state[step.Id] with { Phase = StepPhase.Running, Attempts = state[step.Id].Attempts + 1, StartTime = now, EndTime = null, RetryAfter = null, Message = null };
             await PersistStepAsync(state, cancel);
             await CreateAsync(step, cancel);
-            events.Add($"{StepState.Time(now)} started {step.Id} (attempt {state[step.Id].Attempts})");
+            events.Add("StepStarted", false, $"started {step.Id} (attempt {state[step.Id].Attempts})");
         }
     }
 
+    /// <summary>Writes the steps to the MigrationRun's status at once (a merge patch of status.steps: no read needed).</summary>
     private async Task PersistStepAsync(Dictionary<string, StepState> state, CancellationToken cancel)
     {
-        var live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel);
-        if (live is null)
+        var identity = new JsonObject
         {
-            return;
-        }
+            ["apiVersion"] = RunApiVersion,
+            ["kind"] = RunKind,
+            ["metadata"] = new JsonObject { ["name"] = RunName, ["namespace"] = RunNamespace },
+            ["status"] = new JsonObject { ["steps"] = new JsonArray([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]) },
+        };
+        await home.ApplyStatusAsync(identity, cancel);
+    }
 
-        var status = live["status"] as JsonObject ?? new JsonObject();
-        status["steps"] = new JsonArray([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]);
-        live["status"] = status;
-        await home.ApplyStatusAsync(live, cancel);
+    /// <summary>What a pass did: log lines ("time text") and the Kubernetes Events to record on the run.</summary>
+    private sealed class PassEvents(DateTime now)
+    {
+        public List<string> Lines { get; } = [];
+
+        public List<(string Reason, bool Warning, string Message)> Recorded { get; } = [];
+
+        public void Add(string reason, bool warning, string message)
+        {
+            Lines.Add($"{StepState.Time(now)} {message}");
+            Recorded.Add((reason, warning, message));
+        }
     }
 
     /// <summary>Steps that move data are windowed and limited; snapshots, verification and gates are not.</summary>
@@ -450,13 +461,13 @@ public sealed partial class CampaignExecutor
         }
     }
 
-    private async Task<StepState> ObserveAsync(GraphStep step, StepState current, DateTime now, List<string> events, CancellationToken cancel)
+    private async Task<StepState> ObserveAsync(GraphStep step, StepState current, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var outcome = await OutcomeAsync(step, cancel);
         switch (outcome)
         {
             case Outcome.Succeeded:
-                events.Add($"{StepState.Time(now)} finished {step.Id}");
+                events.Add("StepFinished", false, $"finished {step.Id}");
                 return current with { Phase = StepPhase.Succeeded, EndTime = now, Message = null };
             case Outcome.Failed:
                 return await FailAsync(step, current, now, events, cancel);
@@ -470,25 +481,25 @@ public sealed partial class CampaignExecutor
             OpenWindow(step, started) is { } window && now >= window.End)
         {
             await CleanUpAsync(step, cancel);
-            events.Add($"{StepState.Time(now)} cancelled {step.Id}: its window {window.Name} closed");
+            events.Add("StepCancelled", true, $"cancelled {step.Id}: its window {window.Name} closed");
             return current with { Phase = StepPhase.Pending, Attempts = current.Attempts - 1, Message = $"cancelled when window {window.Name} closed at {StepState.Time(window.End)}; waits for the next window" };
         }
 
         return current;
     }
 
-    private async Task<StepState> FailAsync(GraphStep step, StepState current, DateTime now, List<string> events, CancellationToken cancel)
+    private async Task<StepState> FailAsync(GraphStep step, StepState current, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var reason = await FailureReasonAsync(step, cancel);
         await CleanUpAsync(step, cancel);
         if (current.Attempts <= campaign.Plan.Strategy.Retries)
         {
             var backoff = BaseBackoff * Math.Pow(2, current.Attempts - 1);
-            events.Add($"{StepState.Time(now)} {step.Id} failed ({reason}); retrying after {backoff.TotalSeconds} s");
+            events.Add("StepFailed", true, $"{step.Id} failed ({reason}); retrying after {backoff.TotalSeconds} s");
             return current with { Phase = StepPhase.Pending, RetryAfter = now + backoff, Message = $"attempt {current.Attempts} failed: {reason}" };
         }
 
-        events.Add($"{StepState.Time(now)} {step.Id} failed ({reason}); no retries left, onFailure {campaign.Plan.Strategy.OnFailure}");
+        events.Add("StepFailed", true, $"{step.Id} failed ({reason}); no retries left, onFailure {campaign.Plan.Strategy.OnFailure}");
         return current with { Phase = StepPhase.Failed, EndTime = now, Message = reason };
     }
 
@@ -570,26 +581,29 @@ public sealed partial class CampaignExecutor
         };
     }
 
-    private async Task<bool> VmRunsAtTargetAsync(GraphStep step, CancellationToken cancel)
+    /// <summary>The step's VMI in its target cluster (the source's, for steps on one cluster), if it is running.</summary>
+    private async Task<JsonObject?> RunningVmiAtTargetAsync(GraphStep step, CancellationToken cancel)
     {
         var (ns, name) = VmOf(step);
         var target = step.To?.Cluster ?? step.From!.Cluster;
         var vmi = await clusters[target].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, target, ns), name, cancel);
-        if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
+        return vmi?["status"]?["phase"]?.GetValue<string>() == "Running" ? vmi : null;
+    }
+
+    private async Task<bool> VmRunsAtTargetAsync(GraphStep step, CancellationToken cancel)
+    {
+        if (await RunningVmiAtTargetAsync(step, cancel) is not { } vmi)
         {
             return false;
         }
 
         // Inside one cluster the VM must have left its source node.
-        return step.From is null || step.From.Cluster != target || step.From.Node is null || vmi["status"]?["nodeName"]?.GetValue<string>() != step.From.Node;
+        return step.From is null || step.From.Cluster != (step.To?.Cluster ?? step.From.Cluster) || step.From.Node is null || vmi["status"]?["nodeName"]?.GetValue<string>() != step.From.Node;
     }
 
     private async Task<bool> VerifyAsync(GraphStep step, CancellationToken cancel)
     {
-        var (ns, name) = VmOf(step);
-        var target = step.To?.Cluster ?? step.From!.Cluster;
-        var vmi = await clusters[target].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, target, ns), name, cancel);
-        if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
+        if (await RunningVmiAtTargetAsync(step, cancel) is not { } vmi)
         {
             return false;
         }
@@ -645,17 +659,23 @@ public sealed partial class CampaignExecutor
 
     private static string Kind(JsonObject obj) => obj["kind"]?.GetValue<string>() ?? "";
 
-    /// <summary>The objects of one rendered file, without the annotations that only steer rendering checks.</summary>
+    /// <summary>The objects of one rendered file: parsed once per executor (passes ask again and again), handed out as copies.</summary>
     private List<JsonObject> Objects(string path)
     {
-        var documents = new List<PlanDocument>();
-        var problems = new List<Diagnostic>();
-        PlanLoader.LoadText(path, campaign.Files[path], documents, problems);
-        if (problems.Count > 0)
+        if (!parsedFiles.TryGetValue(path, out var objects))
         {
-            throw new InvalidOperationException($"{path}: {problems[0].Message}");
+            var documents = new List<PlanDocument>();
+            var problems = new List<Diagnostic>();
+            PlanLoader.LoadText(path, campaign.Files[path], documents, problems);
+            if (problems.Count > 0)
+            {
+                throw new InvalidOperationException($"{path}: {problems[0].Message}");
+            }
+
+            objects = [.. documents.Select(d => d.Root).OfType<JsonObject>()];
+            parsedFiles[path] = objects;
         }
 
-        return [.. documents.Select(d => d.Root).OfType<JsonObject>()];
+        return [.. objects.Select(o => (JsonObject)o.DeepClone())];
     }
 }

@@ -108,7 +108,15 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
     private JsonObject? Group(string name)
     {
         var kinds = store.Registry.All.Where(k => k.Group == name).ToList();
-        return kinds.Count == 0 ? null : GroupObject(name, kinds).Also(g => { g["kind"] = "APIGroup"; g["apiVersion"] = "v1"; });
+        if (kinds.Count == 0)
+        {
+            return null;
+        }
+
+        var group = GroupObject(name, kinds);
+        group["kind"] = "APIGroup";
+        group["apiVersion"] = "v1";
+        return group;
     }
 
     private static JsonObject GroupObject(string name, List<ResourceKind> kinds)
@@ -504,14 +512,5 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
         http.Response.StatusCode = code;
         http.Response.ContentType = "application/json";
         return http.Response.WriteAsync(body.ToJsonString(Compact));
-    }
-}
-
-internal static class JsonObjectExtensions
-{
-    public static JsonObject Also(this JsonObject obj, Action<JsonObject> action)
-    {
-        action(obj);
-        return obj;
     }
 }
