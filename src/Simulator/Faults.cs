@@ -86,6 +86,9 @@ public sealed class Faults
         return null;
     }
 
+    /// <summary>What is wrong with a fault, or null when it would be accepted.</summary>
+    public static string? Problem(JsonObject fault) => new Faults().Add(fault, DateTime.UnixEpoch);
+
     /// <summary>Parses the CLI form TYPE[:key=value,...], e.g. api-error:cluster=fra-1,count=5,code=503.</summary>
     public static JsonObject Parse(string text)
     {

@@ -182,3 +182,40 @@ public sealed class RunServiceTests
         Assert.Contains("\"msg\":\"applied revision", output.ToString());
     }
 }
+
+/// <summary>Bad arguments to the long-running commands are usage errors with a message, never an internal error.</summary>
+public sealed class LongRunningCommandArgumentTests
+{
+    private static (int Exit, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = Program.Run(args, new IOContext(output, error, Repository.Root));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void An_unknown_fault_is_a_usage_error_for_simulate_and_serve()
+    {
+        foreach (var args in new[] { new[] { "simulate", "plans/examples/node-drain", "--fault", "meteor:cluster=x" }, ["simulator", "serve", "--world", "plans/examples/node-drain", "--fault", "meteor"] })
+        {
+            var (exit, _, error) = Run(args);
+            Assert.Equal(2, exit);
+            Assert.Contains("reconcile: --fault: unknown fault", error);
+            Assert.DoesNotContain("RC1099", error);
+        }
+    }
+
+    [Fact]
+    public void A_kubeconfig_without_a_context_for_a_cluster_is_a_usage_error_that_names_it()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        server.Commit("plans");
+        File.WriteAllText(Path.Combine(server.Scratch, "empty.kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
+        var (exit, output, error) = Run("run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", Path.Combine(server.Scratch, "empty.kubeconfig"), "--cache", Path.Combine(server.Scratch, "cache"));
+        Assert.Equal(2, exit);
+        Assert.Contains("has no context for cluster ber-1 (looked for 'ber-1')", output);
+        Assert.DoesNotContain("RC1099", output + error);
+    }
+}

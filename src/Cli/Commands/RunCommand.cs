@@ -87,7 +87,9 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var contexts = KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).Contexts.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         var loop = new GitOpsLoop(source, arguments.Path.Trim('/'), topology => topology.Clusters.ToDictionary(
                 cluster => cluster.Name,
-                cluster => (IClusterGateway)KubernetesGateway.FromKubeconfig(cluster.Name, kubeconfig, contexts.Contains(cluster.Context) ? cluster.Context : cluster.Name),
+                cluster => (IClusterGateway)KubernetesGateway.FromKubeconfig(cluster.Name, kubeconfig,
+                    contexts.Contains(cluster.Context) ? cluster.Context : contexts.Contains(cluster.Name) ? cluster.Name
+                    : throw new k8s.Exceptions.KubeConfigException($"kubeconfig {kubeconfig} has no context for cluster {cluster.Name} (looked for {string.Join(" and ", new[] { cluster.Context, cluster.Name }.Distinct().Select(c => $"'{c}'"))})")),
                 StringComparer.Ordinal),
             clock, log, arguments.Home);
 
@@ -141,6 +143,12 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             {
                 // Stopped (SIGTERM, Ctrl-C) mid-pass: everything done so far is in the cluster.
                 break;
+            }
+            catch (k8s.Exceptions.KubeConfigException e)
+            {
+                // Nothing to retry: the kubeconfig does not name every cluster of the Topology.
+                log.Write("error", e.Message);
+                return ExitCodes.Usage;
             }
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
             {

@@ -39,6 +39,13 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
+        var faults = arguments.Faults.Select(Simulator.Faults.Parse).ToList();
+        if (faults.Select(Simulator.Faults.Problem).FirstOrDefault(p => p is not null) is { } problem)
+        {
+            io.Error.WriteLine($"reconcile: --fault: {problem}");
+            return ExitCodes.Usage;
+        }
+
         var run = PlanPipeline.Run(arguments.Paths, now, io, "simulate", new TemplateSet(null, io.CurrentDirectory));
         io.Out.Write(DiagnosticRenderer.Text(run.Diagnostics));
         if (run.HasErrors)
@@ -52,7 +59,6 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var faults = arguments.Faults.Select(Simulator.Faults.Parse).ToList();
         var exit = ExitCodes.Success;
         foreach (var graph in run.Graphs)
         {

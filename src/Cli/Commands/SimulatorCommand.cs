@@ -53,10 +53,11 @@ public sealed class SimulatorCommand(IOContext io, Func<DateTime> clock)
             return validation.HasInputProblem ? ExitCodes.Usage : ExitCodes.Errors;
         }
 
-        var faults = new List<JsonObject>();
-        foreach (var text in arguments.Faults)
+        var faults = arguments.Faults.Select(Faults.Parse).ToList();
+        if (faults.Select(Faults.Problem).FirstOrDefault(p => p is not null) is { } problem)
         {
-            faults.Add(Faults.Parse(text));
+            io.Error.WriteLine($"reconcile: --fault: {problem}");
+            return ExitCodes.Usage;
         }
 
         SimulatorHost host;
