@@ -40,13 +40,13 @@ public sealed class Faults
     {
         var type = fault["type"]?.GetValue<string>();
         var cluster = fault["cluster"]?.GetValue<string>() ?? "*";
-        var count = JsonNumbers.Integer(fault["count"]) ?? 1;
+        var count = JsonValues.Integer(fault["count"]) ?? 1;
         lock (gate)
         {
             switch (type)
             {
                 case "api-error":
-                    var code = JsonNumbers.Integer(fault["code"]) ?? 500;
+                    var code = JsonValues.Integer(fault["code"]) ?? 500;
                     api.Add(new ApiFault(cluster, code, code == 503 ? "ServiceUnavailable" : "InternalError", false) { Remaining = count });
                     break;
                 case "throttle":
@@ -56,7 +56,7 @@ public sealed class Faults
                     api.Add(new ApiFault(cluster, 409, "Conflict", true) { Remaining = count });
                     break;
                 case "slow-link" when fault["link"]?.GetValue<string>() is { } link:
-                    links[link] = new LinkFault(Math.Clamp(JsonNumbers.Number(fault["factor"]) ?? 0.1, 0, 1), now, null, null);
+                    links[link] = new LinkFault(Math.Clamp(JsonValues.Number(fault["factor"]) ?? 0.1, 0, 1), now, null, null);
                     break;
                 case "flap-link" when fault["link"]?.GetValue<string>() is { } link:
                     var down = Quantities.Duration(fault["down"]?.GetValue<string>() ?? "30s") ?? TimeSpan.FromSeconds(30);

@@ -222,7 +222,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         }
     }
 
-    private static string Iso(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Iso(DateTime time) => Compiler.Planning.GraphWriter.Time(time);
 
     public async ValueTask DisposeAsync()
     {

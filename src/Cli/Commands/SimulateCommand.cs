@@ -114,5 +114,5 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
         return text.Append('\n').ToString();
     }
 
-    private static string Time(DateTime? time) => time?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-                   ";
+    private static string Time(DateTime? time) => time is { } t ? GraphWriter.Time(t) : "-                   ";
 }

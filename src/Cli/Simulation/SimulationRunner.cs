@@ -80,7 +80,7 @@ public static class SimulationRunner
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
             {
                 // An API error (an injected fault, say): the state is in the cluster; try again a little later, as `run` does.
-                events.Add($"{host.World.Clock.Now:yyyy-MM-dd'T'HH:mm:ss'Z'} API error, retrying: {e.Message}");
+                events.Add($"{GraphWriter.Time(host.World.Clock.Now)} API error, retrying: {e.Message}");
                 host.World.Clock.Advance(step);
                 if (host.World.Clock.Now > deadline)
                 {

@@ -287,7 +287,7 @@ public static class DiffWriter
 
     private static string Seconds(long? seconds) => seconds is { } s ? Quantities.FormatDuration(TimeSpan.FromSeconds(s)) : "—";
 
-    private static string Time(DateTime? time) => time?.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "—";
+    private static string Time(DateTime? time) => time is { } t ? Planning.GraphWriter.Time(t) : "—";
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

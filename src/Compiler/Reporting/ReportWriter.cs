@@ -258,7 +258,7 @@ public static class ReportWriter
 
     private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTime time) => GraphWriter.Time(time);
 
     private static string Duration(long seconds) => Quantities.FormatDuration(TimeSpan.FromSeconds(seconds));
 

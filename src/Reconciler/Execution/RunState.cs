@@ -62,7 +62,7 @@ public sealed record StepState(string Id, StepPhase Phase, int Attempts = 0, Dat
         ParseTime(step["startTime"]), ParseTime(step["endTime"]), ParseTime(step["retryAfter"]), step["message"]?.GetValue<string>(),
         step["stage"]?.GetValue<string>(), step["kind"]?.GetValue<string>());
 
-    public static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Time(DateTime time) => Compiler.Planning.GraphWriter.Time(time);
 
     private static DateTime? ParseTime(JsonNode? node) =>
         node?.GetValue<string>() is { } text && DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time) ? time : null;

@@ -170,7 +170,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
                     }
                 }
 
-                metadata["generation"] = (long)(JsonNumbers.Number(live["metadata"]!["generation"]) ?? 1) +
+                metadata["generation"] = (long)(JsonValues.Number(live["metadata"]!["generation"]) ?? 1) +
                     (JsonNode.DeepEquals(Strip(live), Strip(next)) ? 0 : 1);
                 if (!managedFieldsDone)
                 {
@@ -340,7 +340,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
         return copy;
     }
 
-    public string Timestamp() => now().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public string Timestamp() => Compiler.Planning.GraphWriter.Time(now());
 
     private static (string, string, string, string) Key(ResourceKind kind, string ns, string name) => (kind.GroupVersion, kind.Plural, kind.Namespaced ? ns : "", name);
 

@@ -18,7 +18,7 @@ public static class TablePrinter
 
     private static string Age(JsonObject obj, DateTime now)
     {
-        if (!DateTime.TryParse(Text(obj["metadata"]?["creationTimestamp"]), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created))
+        if (JsonValues.Created(obj) is not { } created)
         {
             return "<unknown>";
         }

@@ -294,8 +294,8 @@ public sealed class MigrationEngine
         {
             var cluster = world.Clusters[group.Key];
             var limits = cluster.Store.Get(ResourceRegistry.KubeVirt, "kubevirt", "kubevirt")?["spec"]?["configuration"]?["migrations"];
-            var perCluster = JsonNumbers.Integer(limits?["parallelMigrationsPerCluster"]) ?? 5;
-            var perNode = JsonNumbers.Integer(limits?["parallelOutboundMigrationsPerNode"]) ?? 2;
+            var perCluster = JsonValues.Integer(limits?["parallelMigrationsPerCluster"]) ?? 5;
+            var perNode = JsonValues.Integer(limits?["parallelOutboundMigrationsPerNode"]) ?? 2;
             foreach (var migration in group.OrderBy(m => m.Created).ThenBy(m => m.Key, StringComparer.Ordinal))
             {
                 var active = migrations.Values.Where(m => m.Cluster == migration.Cluster && m.Phase is not ("Pending" or "Synchronizing")).ToList();
@@ -335,8 +335,8 @@ public sealed class MigrationEngine
         var config = Config.Default with
         {
             BandwidthCap = ParseQuantity(migrationsConfig?["bandwidthPerMigration"]) is { } cap && cap > 0 ? cap : double.MaxValue,
-            CompletionTimeoutPerGiB = JsonNumbers.Number(migrationsConfig?["completionTimeoutPerGiB"]) ?? 150,
-            ProgressTimeout = JsonNumbers.Number(migrationsConfig?["progressTimeout"]) ?? 150,
+            CompletionTimeoutPerGiB = JsonValues.Number(migrationsConfig?["completionTimeoutPerGiB"]) ?? 150,
+            ProgressTimeout = JsonValues.Number(migrationsConfig?["progressTimeout"]) ?? 150,
             AutoConverge = migrationsConfig?["allowAutoConverge"]?.GetValue<bool>() ?? false,
             PostCopy = migrationsConfig?["allowPostCopy"]?.GetValue<bool>() ?? false,
         };
@@ -354,10 +354,10 @@ public sealed class MigrationEngine
             return config with
             {
                 BandwidthCap = ParseQuantity(spec["bandwidthPerMigration"]) is { } policyCap && policyCap > 0 ? policyCap : config.BandwidthCap,
-                CompletionTimeoutPerGiB = JsonNumbers.Number(spec["completionTimeoutPerGiB"]) ?? config.CompletionTimeoutPerGiB,
+                CompletionTimeoutPerGiB = JsonValues.Number(spec["completionTimeoutPerGiB"]) ?? config.CompletionTimeoutPerGiB,
                 AutoConverge = spec["allowAutoConverge"]?.GetValue<bool>() ?? config.AutoConverge,
                 PostCopy = spec["allowPostCopy"]?.GetValue<bool>() ?? config.PostCopy,
-                MaxDowntimeSeconds = JsonNumbers.Number(spec["maxDowntimeMs"]) is { } ms ? ms / 1000 : config.MaxDowntimeSeconds,
+                MaxDowntimeSeconds = JsonValues.Number(spec["maxDowntimeMs"]) is { } ms ? ms / 1000 : config.MaxDowntimeSeconds,
                 Policy = policy["metadata"]!["name"]!.GetValue<string>(),
             };
         }
@@ -779,12 +779,12 @@ public sealed class MigrationEngine
     private static double? ParseQuantity(JsonNode? node) => node switch
     {
         null => null,
-        JsonValue v when JsonNumbers.Number(v) is { } d => d,
+        JsonValue v when JsonValues.Number(v) is { } d => d,
         JsonValue v when v.TryGetValue<string>(out var s) => Quantities.Bytes(s),
         _ => null,
     };
 
-    private static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Time(DateTime time) => GraphWriter.Time(time);
 
     private static int HashCode(string text)
     {

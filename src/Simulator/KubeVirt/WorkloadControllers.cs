@@ -55,9 +55,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
     public static List<string> Certificates(string bundle) =>
         [.. System.Text.RegularExpressions.Regex.Matches(bundle, "-----BEGIN CERTIFICATE-----[\\s\\S]*?-----END CERTIFICATE-----\\n?").Select(m => m.Value.EndsWith('\n') ? m.Value : m.Value + "\n")];
 
-    private static double Age(JsonObject obj, DateTime now) =>
-        DateTime.TryParse(obj["metadata"]?["creationTimestamp"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created)
-            ? (now - created).TotalSeconds : 0;
+    private static double Age(JsonObject obj, DateTime now) => JsonValues.Created(obj) is { } created ? (now - created).TotalSeconds : 0;
 
     private static void SetStatus(ClusterStore store, ResourceKind kind, JsonObject obj, JsonObject status)
     {
@@ -79,7 +77,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             {
                 ["phase"] = ready ? "Succeeded" : "InProgress",
                 ["readyToUse"] = ready,
-                ["creationTime"] = ready ? now.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : null,
+                ["creationTime"] = ready ? Compiler.Planning.GraphWriter.Time(now) : null,
             });
         }
     }
