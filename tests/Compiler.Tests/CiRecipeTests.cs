@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Reconcile.Cli;
 using Reconcile.Compiler.Diagnostics;
@@ -93,23 +92,10 @@ public sealed partial class CiRecipeTests
         Assert.Equal(0, Git(repo.Path, "commit", "-q", "--allow-empty", "-m", "fixed").Exit);
     }
 
-    private static (int Exit, string Output, string Error) Git(string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.net" }.Concat(args))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The hook runs the CLI these tests were built with.
-        start.Environment["RECONCILE"] = $"dotnet {typeof(Program).Assembly.Location}";
-        start.Environment["PLANS"] = "plans";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
-    }
+    // The hook runs the CLI these tests were built with.
+    private static (int Exit, string Output, string Error) Git(string directory, params string[] args) =>
+        ExternalTools.Run("git", ["-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.net", .. args], workingDirectory: directory,
+            environment: new Dictionary<string, string> { ["RECONCILE"] = $"dotnet {typeof(Program).Assembly.Location}", ["PLANS"] = "plans" });
 
     [GeneratedRegex(@"\./\.reconcile/reconcile ([^>|\n]+?)\s*(?:>|\|\||\n)")]
     private static partial Regex Invocation();

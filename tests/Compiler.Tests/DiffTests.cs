@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Reconcile.Cli;
 using Reconcile.Compiler.Diffing;
@@ -175,17 +174,5 @@ public sealed class DiffTests : IDisposable
         Git("-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.net", "commit", "-q", "-m", message);
     }
 
-    private void Git(params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = repo.Path, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
-    }
+    private void Git(params string[] args) => ExternalTools.Git(repo.Path, args);
 }

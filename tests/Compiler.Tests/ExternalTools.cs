@@ -26,13 +26,30 @@ internal static class ExternalTools
         return path!;
     }
 
-    /// <summary>Runs a program to its end (or kills it after the timeout) and returns exit code, stdout and stderr.</summary>
-    public static (int Exit, string Out, string Error) Run(string program, IEnumerable<string> arguments, int timeoutMs = 120_000)
+    /// <summary>Runs git in <paramref name="directory"/>, which must succeed; returns its output.</summary>
+    public static string Git(string directory, params string[] args) => Succeed("git", args, directory);
+
+    /// <summary>Runs a program that must succeed; returns its output.</summary>
+    public static string Succeed(string program, string[] args, string? directory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var (exit, output, error) = Run(program, args, workingDirectory: directory, environment: environment);
+        Assert.True(exit == 0, $"{program} {string.Join(' ', args)}: {error}");
+        return output;
+    }
+
+    /// <summary>Runs a program to its end (or kills it after the timeout) and returns exit code, stdout and stderr.</summary>
+    public static (int Exit, string Out, string Error) Run(string program, IEnumerable<string> arguments, int timeoutMs = 120_000,
+        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -70,21 +70,7 @@ internal sealed class GitServer : IDisposable
         return Git(Work, "rev-parse", "HEAD").Trim();
     }
 
-    public string Git(string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {error.Result}");
-        return output.Result;
-    }
+    public string Git(string directory, params string[] args) => ExternalTools.Git(directory, args);
 
     public void Dispose()
     {

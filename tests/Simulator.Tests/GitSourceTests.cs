@@ -144,26 +144,7 @@ public sealed class GitSourceTests
         Assert.Contains("OpenPGP signature does not verify", refused.Problem);
     }
 
-    private static string Gpg(IReadOnlyDictionary<string, string> env, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("gpg") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (key, value) in env)
-        {
-            start.Environment[key] = value;
-        }
-
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, error.Result);
-        return output.Result;
-    }
+    private static string Gpg(IReadOnlyDictionary<string, string> env, params string[] args) => ExternalTools.Succeed("gpg", args, environment: env);
 
     private static void RunSshKeygen(params string[] args)
     {
