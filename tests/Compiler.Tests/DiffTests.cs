@@ -118,6 +118,20 @@ public sealed class DiffTests : IDisposable
     }
 
     [Fact]
+    public void Only_shifts_of_at_least_the_threshold_are_reported()
+    {
+        // Fewer migrations at once: the same VMs in the same stages, most of them later.
+        Edit("plans/fra-to-sgp/plan.yaml", "parallelism: {perCluster: 4", "parallelism: {perCluster: 1");
+        var fine = Run("diff", "--base", "HEAD", "plans", "--now", Now, "--threshold", "1s", "-f", "json").Out;
+        var coarse = Run("diff", "--base", "HEAD", "plans", "--now", Now, "--threshold", "30d", "-f", "json").Out;
+        var shifted = JsonNode.Parse(fine)!["plans"]![0]!["vms"]!.AsArray();
+        Assert.NotEmpty(shifted);
+        Assert.All(shifted, v => Assert.Equal("shifted", v!["change"]!.GetValue<string>()));
+        Assert.Empty(JsonNode.Parse(coarse)!["plans"]![0]!["vms"]!.AsArray());
+        Assert.Contains(JsonNode.Parse(coarse)!["plans"]![0]!["limits"]!.AsArray(), l => l!["name"]!.GetValue<string>() == "parallelism.perCluster");
+    }
+
+    [Fact]
     public void Unified_diff_has_hunks_with_context_like_diff_u()
     {
         var before = string.Join("\n", Enumerable.Range(1, 20).Select(i => $"line {i}")) + "\n";
