@@ -63,6 +63,7 @@ public sealed partial class CampaignExecutor
     private readonly Dictionary<string, GraphStep> steps;
     private readonly JsonObject run;
     private readonly Dictionary<string, List<JsonObject>> parsedFiles = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<WindowOccurrence>> windowCache = new(StringComparer.Ordinal);
 
     public CampaignExecutor(CompiledCampaign campaign, IReadOnlyDictionary<string, IClusterGateway> clusters, string homeCluster, Func<DateTime> clock, string? revision = null)
     {
@@ -275,6 +276,8 @@ public sealed partial class CampaignExecutor
             .Where(s => s.DependsOn.All(d => state[d].IsDone || s.Kind == StepKind.Gate && state[d].Phase == StepPhase.Failed && campaign.Plan.Strategy.OnFailure == "Continue"))
             .OrderBy(s => s.PlannedStart).ThenByDescending(s => s.Priority).ThenBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
+        // What moves data now, once per pass (large campaigns have thousands of candidates); grown as steps start.
+        var running = campaign.Graph.Steps.Where(s => Moves(s) && state[s.Id].Phase == StepPhase.Running).ToList();
         foreach (var step in candidates)
         {
             if (step.Kind == StepKind.Gate)
@@ -283,9 +286,14 @@ public sealed partial class CampaignExecutor
                 continue;
             }
 
-            if (Moves(step) && (!WindowFits(step, now) || !LimitsAllow(step, state, limits)))
+            if (Moves(step) && (!LimitsAllow(step, running, limits) || !WindowFits(step, now)))
             {
                 continue;
+            }
+
+            if (Moves(step))
+            {
+                running.Add(step);
             }
 
             // Record the start before creating anything: a restart then finds the step Running and its
@@ -332,9 +340,16 @@ public sealed partial class CampaignExecutor
     /// <summary>The allow-window occurrence open at <paramref name="now"/> for the step's clusters, if any.</summary>
     private WindowOccurrence? OpenWindow(GraphStep step, DateTime now)
     {
-        var clustersOfStep = new[] { step.From!.Cluster, step.To?.Cluster ?? step.From.Cluster }.Distinct().ToList();
-        return WindowCalendar.Expand(campaign.Plan.Windows, clustersOfStep, now.AddDays(-3), TimeSpan.FromDays(4))
-            .FirstOrDefault(w => w.Start <= now && now < w.End);
+        var clustersOfStep = new[] { step.From!.Cluster, step.To?.Cluster ?? step.From.Cluster }.Distinct().Order(StringComparer.Ordinal).ToList();
+        // The calendar is expanded once per set of clusters and day, not once per step and pass.
+        var key = $"{string.Join(",", clustersOfStep)}@{now.Date:yyyy-MM-dd}";
+        if (!windowCache.TryGetValue(key, out var occurrences))
+        {
+            occurrences = WindowCalendar.Expand(campaign.Plan.Windows, clustersOfStep, now.Date.AddDays(-3), TimeSpan.FromDays(4));
+            windowCache[key] = occurrences;
+        }
+
+        return occurrences.FirstOrDefault(w => w.Start <= now && now < w.End);
     }
 
     private bool WindowFits(GraphStep step, DateTime now)
@@ -347,9 +362,8 @@ public sealed partial class CampaignExecutor
         return OpenWindow(step, now) is { } window && (window.End - now).TotalSeconds >= step.Predicted.Seconds;
     }
 
-    private bool LimitsAllow(GraphStep step, Dictionary<string, StepState> state, GraphLimits limits)
+    private bool LimitsAllow(GraphStep step, List<GraphStep> running, GraphLimits limits)
     {
-        var running = campaign.Graph.Steps.Where(s => Moves(s) && state[s.Id].Phase == StepPhase.Running).ToList();
         foreach (var cluster in new[] { step.From!.Cluster, step.To!.Cluster }.Distinct())
         {
             if (limits.PerCluster.TryGetValue(cluster, out var max) && running.Count(s => s.From!.Cluster == cluster || s.To!.Cluster == cluster) >= max)
