@@ -127,7 +127,7 @@ public static class NaiveBaseline
             var solo = MigrationEstimator.HopBytesPerSecond(scope, m.From, m.To);
             var sharing = 1 + (m.Link is null ? 0 : linkActive.GetValueOrDefault(m.Link.Id));
             var bandwidth = m.Link is null ? solo : Math.Min(solo, m.Link.BandwidthBitsPerSecond / 8.0 / sharing);
-            var disk = MigrationEstimator.DiskBytes(scope, m.Vm, m.From, m.To);
+            var disk = MigrationEstimator.DiskBytes(m.Vm, m.From, m.To);
             var prediction = MigrationEstimator.Migration(scope, m.Vm, m.From, m.To, bandwidth, disk);
             var deadline = MigrationEstimator.CompletionDeadlineSeconds(scope, m.Vm, disk);
             m.Succeeds = prediction.Converges && prediction.Seconds <= deadline;

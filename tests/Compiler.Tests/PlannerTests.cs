@@ -88,8 +88,9 @@ public sealed class PlannerTests
         using var dir = new TempDirectory();
         {
             // Staged, and disks may only replicate inside windows: 2 TiB at 2 Gbit/s takes about
-            // 2.4 hours, longer than the 1-hour window. Validation checks the cut-over (memory and
-            // delta), which fits; the planner is the one to find the replication cannot.
+            // 2.4 hours, longer than the 1-hour window. The cut-over cannot hide behind the copy made
+            // ahead: KubeVirt's decentralized migration mirrors every disk again, so validation already
+            // finds the cut-over too long for the window.
             var text = File.ReadAllText(Repository.PathOf("plans", "invalid", "RC4006-vm-exceeds-window.yaml"))
                 .Replace("duration: 1m}", "duration: 1h}")
                 .Replace("  # expect: RC4006", "")
@@ -98,13 +99,10 @@ public sealed class PlannerTests
                 .Replace("    canary: 1\n", "    canary: 1\n    mode: Staged\n    replicateOutsideWindows: false\n");
             File.WriteAllText(dir.File("plan.yaml"), text);
             var validation = PlanValidator.Validate(["plan.yaml"], dir.Path);
-            Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
-            var result = Planner.Plan(validation.Model.Plans[0], validation.Model, Now, validation.Digest);
-            Assert.Null(result.Graph);
-            var d = Assert.Single(result.Diagnostics);
-            Assert.Equal("RC4009", d.Code);
+            var d = Assert.Single(validation.Diagnostics, x => x.IsError);
+            Assert.Equal("RC4006", d.Code);
             Assert.Contains("shop/vm-0", d.Message);
-            Assert.Contains("storage replication", d.Message);
+            Assert.Contains("2h27m", d.Message);
         }
     }
 

@@ -63,6 +63,31 @@ public sealed class MigrationEngineTests
         Assert.Contains("in-flight migration detected", Assert.Throws<ApiError>(() => w.Migrate("ber-1", "monitoring", "second", "grafana-0")).Message);
     }
 
+    [Theory]
+    [InlineData("v1.6.2", "", "unknown field \"spec.priority\"", "unknown field \"spec.maxDowntimeMs\"", false)]
+    [InlineData("v1.8.4", "", "only virt-controller is allowed to set priority", "unknown field \"spec.maxDowntimeMs\"", false)]
+    [InlineData("v1.9.0", "", "only virt-controller is allowed to set priority", "without enabling the MigrationStallDetection feature gate", true)]
+    [InlineData("v1.9.0", ", MigrationStallDetection", "only virt-controller is allowed to set priority", null, true)]
+    public void Each_release_serves_and_admits_what_it_has(string release, string gates, string priority, string? downtime, bool exportV1)
+    {
+        var w = new FrozenWorld("fra-to-sgp", text => text.Replace("version: v1.6.2, featureGates: [DecentralizedLiveMigration]", $"version: {release}, featureGates: [DecentralizedLiveMigration{gates}]", StringComparison.Ordinal));
+        Assert.Contains(priority, Assert.Throws<ApiError>(() => w.Migrate("fra-1", "payments", "p", "app-0", new JsonObject { ["priority"] = "user-triggered" })).Message);
+
+        var policy = () => w.Policy("fra-1", "short", new JsonObject { ["tier"] = "app" }, new JsonObject { ["maxDowntimeMs"] = 100 });
+        if (downtime is null)
+        {
+            policy();
+        }
+        else
+        {
+            Assert.Contains(downtime, Assert.Throws<ApiError>(policy).Message);
+        }
+
+        var registry = w.Store("fra-1").Registry;
+        Assert.NotNull(registry.Find("export.kubevirt.io/v1beta1", "virtualmachineexports"));
+        Assert.Equal(exportV1, registry.Find("export.kubevirt.io/v1", "virtualmachineexports") is not null);
+    }
+
     [Fact]
     public void Parallel_outbound_migrations_per_node_are_admitted_as_KubeVirt_admits_them()
     {
@@ -176,6 +201,10 @@ public sealed class MigrationEngineTests
             ["metadata"] = new JsonObject { ["name"] = "app-0", ["annotations"] = new JsonObject { ["kubevirt.io/restore-run-strategy"] = "Always" } },
             ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["tier"] = "app" } }, ["spec"] = new JsonObject() } },
         }, "test");
+        // KubeVirt admits the receiving VMIM only once the receiver's VMI exists.
+        var early = Assert.Throws<ApiError>(() => w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } }));
+        Assert.Contains("the VMI \"payments/app-0\" does not exist", early.Message);
+        w.Engine.Tick();
         w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
         w.Engine.Tick();
         Assert.Equal("WaitingForSync", w.Phase("fra-2", "payments", "in"));
@@ -199,6 +228,7 @@ public sealed class MigrationEngineTests
     {
         var w = new FrozenWorld("fra-to-sgp");
         w.Namespace("fra-2", "payments");
+        w.Receiver("fra-2", "payments", "app-0");
         w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
         w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
         Assert.Equal("Failed", w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(1)));
@@ -251,11 +281,7 @@ public sealed class MigrationEngineTests
             }
 
             w.Namespace("sgp-1", "payments");
-            w.Store("sgp-1").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["name"] = "app-0" },
-                ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["spec"] = new JsonObject() } },
-            }, "test");
+            w.Receiver("sgp-1", "payments", "app-0");
             w.Migrate("sgp-1", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "x" } });
             w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "x", ["connectURL"] = "virt-sync.sgp-1.example.net:9185" } });
             Assert.Equal("Succeeded", w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromHours(3)));

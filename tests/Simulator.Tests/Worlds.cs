@@ -99,6 +99,17 @@ internal sealed class FrozenWorld
         }
     }
 
+    /// <summary>A VM waiting as receiver, and a tick so that its VMI exists (KubeVirt admits the receiving VMIM only then).</summary>
+    public void Receiver(string cluster, string ns, string name)
+    {
+        Store(cluster).Create(ResourceRegistry.VirtualMachine, ns, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["spec"] = new JsonObject() } },
+        }, "test");
+        Engine.Tick();
+    }
+
     public void Namespace(string cluster, string name) =>
         Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");
 

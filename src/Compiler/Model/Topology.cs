@@ -31,9 +31,25 @@ public sealed record Cluster(
 /// <param name="Version">Major, minor and patch; null when the plan does not say.</param>
 /// <param name="SynchronizationAddress">host:port of the cluster's virt-synchronization-controller, for peers' sendTo.connectURL.</param>
 /// <param name="ExportAddress">host[:port] of the cluster's virt-exportproxy as peers reach it, for cold moves' disk imports.</param>
+/// <remarks>
+/// What each release serves and enforces is read from kubevirt/kubevirt at the release tags
+/// (docs/manifests.md, "What is rendered for which KubeVirt release", cites the paths); this record is
+/// the one place the compiler asks.
+/// </remarks>
 public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> FeatureGates, ImmutableArray<string> DisabledFeatureGates, string? SynchronizationAddress = null, string? ExportAddress = null)
 {
     public const string DecentralizedLiveMigrationGate = "DecentralizedLiveMigration";
+
+    /// <summary>Alpha from v1.9.0 (pkg/virt-config/featuregate/active.go): the only way a MigrationPolicy's maxDowntimeMs is accepted and used.</summary>
+    public const string MigrationStallDetectionGate = "MigrationStallDetection";
+
+    /// <summary>QEMU's own downtime target, which applies whenever KubeVirt does not set one (migrationutils.QEMUDefaultTargetDowntimeMS).</summary>
+    public static readonly TimeSpan QemuDefaultMaxDowntime = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The oldest release Reconcile renders for: decentralized migration and the APIs it uses appear in v1.6.</summary>
+    public static readonly Version OldestSupported = new(1, 6, 0);
+
+    private static readonly Version V1_9 = new(1, 9);
 
     /// <summary>
     /// Whether decentralized (cross-cluster) live migration is on: alpha from v1.6 to v1.9 (must be
@@ -43,6 +59,28 @@ public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> Fe
         Version is not null && Version >= new Version(1, 6) &&
         !DisabledFeatureGates.Contains(DecentralizedLiveMigrationGate) &&
         (Version >= new Version(1, 10) || FeatureGates.Contains(DecentralizedLiveMigrationGate));
+
+    /// <summary>
+    /// export.kubevirt.io version to create VirtualMachineExports with, and the one in the export proxy's
+    /// link paths: v1beta1 up to v1.8 (staging/src/kubevirt.io/api/export/v1beta1), v1 from v1.9.0.
+    /// </summary>
+    public string ExportApiVersion => Version is not null && Version >= V1_9 ? "v1" : "v1beta1";
+
+    /// <summary>
+    /// Whether a MigrationPolicy may carry maxDowntimeMs and KubeVirt applies it: the field exists from
+    /// v1.9.0, its admitter refuses it unless MigrationStallDetection is on
+    /// (pkg/virt-api/webhooks/validating-webhook/admitters/migrationpolicy-admitter.go), and only the
+    /// stall detector ever hands it to QEMU (pkg/virt-launcher/virtwrap/live-migration-source.go).
+    /// </summary>
+    public bool HonoursMaxDowntime =>
+        Version is not null && Version >= V1_9 &&
+        FeatureGates.Contains(MigrationStallDetectionGate) && !DisabledFeatureGates.Contains(MigrationStallDetectionGate);
+
+    /// <summary>The downtime limit a migration sent from this cluster really gets: the plan's wish, or QEMU's default.</summary>
+    public TimeSpan EffectiveMaxDowntime(TimeSpan wanted) => HonoursMaxDowntime ? wanted : QemuDefaultMaxDowntime;
+
+    /// <summary>"v1.6.2", or "an undeclared version".</summary>
+    public string Describe() => Version is { } v ? $"v{v}" : "an undeclared version";
 }
 
 public sealed record MigrationNetwork(

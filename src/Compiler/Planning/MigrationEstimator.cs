@@ -26,27 +26,17 @@ public static class MigrationEstimator
         return bits / 8.0;
     }
 
-    /// <summary>Whether a volume's bytes must cross from one cluster to the other (storage not shared).</summary>
-    public static bool CopiesDisk(PlanScope scope, Volume volume, string from, string to)
-    {
-        if (from == to)
-        {
-            return false;
-        }
-
-        var storageClass = volume.StorageClass is { } name ? scope.Cluster(from)?.FindStorageClass(name) : null;
-        return storageClass is null || !storageClass.SharedWith.Contains(to);
-    }
-
-    public static double DiskBytes(PlanScope scope, Vm vm, string from, string to) =>
-        vm.Volumes.Where(v => CopiesDisk(scope, v, from, to)).Sum(v => (double)v.SizeBytes);
-
     /// <summary>
-    /// Disk bytes that change while disks replicate and must be copied again at cut-over:
-    /// the VM's write rate over the replication time.
+    /// Whether a volume's bytes are copied on a hop: always across clusters, never inside one. KubeVirt's
+    /// decentralized migration marks every DataVolume and PVC volume as migrated and mirrors it into the
+    /// receiver's volumes (v1.6.2 `patchMigratedVolumesForDecentralizedMigration`,
+    /// pkg/virt-controller/watch/migration/decentralized.go), whatever storage the clusters share; a
+    /// cold move copies each disk through an export. Inside a cluster the volume stays where it is.
     /// </summary>
-    public static double DeltaBytes(Vm vm, double replicationSeconds) =>
-        vm.Volumes.Sum(v => (double)v.WriteBytesPerSecond) * replicationSeconds;
+    public static bool CopiesDisk(string from, string to) => from != to;
+
+    public static double DiskBytes(Vm vm, string from, string to) =>
+        CopiesDisk(from, to) ? vm.Volumes.Sum(v => (double)v.SizeBytes) : 0;
 
     /// <summary>Latency of the hop (zero inside a cluster).</summary>
     public static double LatencySeconds(PlanScope scope, string from, string to) =>
@@ -57,9 +47,16 @@ public static class MigrationEstimator
     {
         var strategy = scope.Plan.Strategy;
         return PreCopyModel.Simulate(new MigrationInputs(
-            vm.MemoryBytes, vm.DirtyBytesPerSecond, bytesPerSecond, strategy.MaxDowntime.TotalSeconds,
+            vm.MemoryBytes, vm.DirtyBytesPerSecond, bytesPerSecond, MaxDowntime(scope, from).TotalSeconds,
             strategy.AllowAutoConverge, strategy.AllowPostCopy, diskBytes, LatencySeconds(scope, from, to)));
     }
+
+    /// <summary>
+    /// The downtime limit a migration sent from <paramref name="from"/> really gets: the plan's
+    /// maxDowntime where the sending cluster's release applies it, QEMU's 300 ms otherwise (RC3021).
+    /// </summary>
+    public static TimeSpan MaxDowntime(PlanScope scope, string from) =>
+        scope.Cluster(from)?.KubeVirt.EffectiveMaxDowntime(scope.Plan.Strategy.MaxDowntime) ?? scope.Plan.Strategy.MaxDowntime;
 
     /// <summary>A plain copy of <paramref name="bytes"/> (replicate-storage, or a cold move's disks).</summary>
     public static MigrationPrediction Copy(double bytes, double bytesPerSecond) =>
@@ -68,23 +65,17 @@ public static class MigrationEstimator
             : new MigrationPrediction([], 0, bytes, bytes / bytesPerSecond, 0, true, CopyMode.PreCopy, 0, 0);
 
     /// <summary>
-    /// The windowed cut-over of the move on its own bandwidth, as validation estimates it: Live carries
-    /// unshared disks; Staged carries the delta of a replication at the same bandwidth; Cold copies disks
-    /// with the VM stopped.
+    /// The windowed cut-over of the move on its own bandwidth, as validation estimates it: a live
+    /// migration carrying every disk across clusters (Live and Staged alike: the migration mirrors every
+    /// disk even when a copy was made ahead), or a cold copy.
     /// </summary>
     public static MigrationPrediction Cutover(PlanScope scope, Vm vm, Move move)
     {
         var (from, to) = CutoverHop(move);
         var bandwidth = HopBytesPerSecond(scope, from, to);
-        var disk = DiskBytes(scope, vm, from, to);
-        return scope.ModeOf(move) switch
-        {
-            MoveMode.Cold => Copy(DiskBytes(scope, vm, move.From, move.To), bandwidth),
-            MoveMode.Staged => Migration(scope, vm, from, to, bandwidth, bandwidth > 0 ? DeltaBytes(vm, disk / bandwidth) : 0),
-            _ => move.Via is not null
-                ? Migration(scope, vm, from, to, bandwidth, bandwidth > 0 ? DeltaBytes(vm, disk / bandwidth) : 0)
-                : Migration(scope, vm, from, to, bandwidth, disk),
-        };
+        return scope.ModeOf(move) == MoveMode.Cold
+            ? Copy(DiskBytes(vm, move.From, move.To), bandwidth)
+            : Migration(scope, vm, from, to, bandwidth, DiskBytes(vm, from, to));
     }
 
     /// <summary>KubeVirt's completion deadline: completionTimeoutPerGiB × (memory + migrated disks) in GiB.</summary>

@@ -86,35 +86,32 @@ public static class Planner
             var pending = new List<(string Id, StepKind Kind, string From, string To, string? Node, MigrationPrediction Prediction, double Bandwidth, double Disk, bool Windowed)>();
             if (move.Via is { } via)
             {
-                var disk = MigrationEstimator.DiskBytes(scope, vm, move.From, via);
+                var disk = MigrationEstimator.DiskBytes(vm, move.From, via);
                 var (share, prediction) = context.BestShare(vm, move.From, via, disk);
                 pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node, prediction, share, disk, true));
             }
 
             // 2. Disks copied ahead of the cut-over (Staged, or via): may run outside windows.
             var cutShare = context.Share(cutFrom, cutTo);
-            var cutDisk = MigrationEstimator.DiskBytes(scope, vm, cutFrom, cutTo);
+            var cutDisk = MigrationEstimator.DiskBytes(vm, cutFrom, cutTo);
             var replicated = (mode == MoveMode.Staged || move.Via is not null) && mode != MoveMode.Cold && cutDisk > 0;
-            double delta = 0;
             if (replicated)
             {
                 var copy = MigrationEstimator.Copy(cutDisk, cutShare);
-                delta = MigrationEstimator.DeltaBytes(vm, copy.Seconds);
                 pending.Add(($"replicate-{key}", StepKind.ReplicateStorage, cutFrom, cutTo, null, copy, cutShare, cutDisk, !strategy.ReplicateOutsideWindows));
             }
 
-            // 3. The cut-over: a live migration carrying unshared disks (Live) or the delta (staged), or a cold copy.
+            // 3. The cut-over: a live migration carrying every disk across clusters (KubeVirt mirrors them all, staged or not), or a cold copy.
             var cutNode = move.Via is null ? vm.Node : null;
             if (mode == MoveMode.Cold)
             {
-                var disk = MigrationEstimator.DiskBytes(scope, vm, move.From, move.To);
+                var disk = MigrationEstimator.DiskBytes(vm, move.From, move.To);
                 pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.Copy(disk, cutShare), cutShare, disk, true));
             }
             else
             {
-                var carried = replicated ? delta : cutDisk;
-                var (share, prediction) = context.BestShare(vm, cutFrom, cutTo, carried);
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, carried, true));
+                var (share, prediction) = context.BestShare(vm, cutFrom, cutTo, cutDisk);
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, cutDisk, true));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();

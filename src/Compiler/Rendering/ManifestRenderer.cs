@@ -51,7 +51,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             foreach (var move in plan.Moves.Where(m => steps.Any(s => s.Move == m.Name && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))).OrderBy(m => m.Name, StringComparer.Ordinal))
             {
                 var file = $"migrationpolicy-{KubernetesName.Of(move.Name)}.yaml";
-                if (RenderFile("migrationpolicy.yaml.sbn", "policy", PolicyData(plan, move)) is { } text)
+                if (RenderFile("migrationpolicy.yaml.sbn", "policy", PolicyData(plan, move, scope.Cluster(cluster)!.KubeVirt)) is { } text)
                 {
                     files.Add(new RenderedFile($"{cluster}/static/{file}", text));
                     statics.Add(file);
@@ -163,7 +163,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             else
             {
                 // Cold: stop the VM, export its disks, import them into a VM on the target that then starts.
-                var export = Export(name, namespaceOn(from), labels, "kubevirt.io", "VirtualMachine", vm.Name);
+                var export = Export(scope, from, name, namespaceOn(from), labels, "kubevirt.io", "VirtualMachine", vm.Name);
                 var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
                 AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), ("vmexport.yaml.sbn", "export", export)]);
                 var exportUrl = ExportVolumesUrl(scope, from, namespaceOn(from), name);
@@ -183,11 +183,11 @@ public sealed class ManifestRenderer(TemplateSet templates)
     {
         var (from, to) = (step.From!.Cluster, step.To!.Cluster);
         var snapshot = new ScriptObject { ["name"] = name, ["namespace"] = sourceNamespace, ["labels"] = Pairs(labels), ["vm"] = vm.Name };
-        var export = Export(name, sourceNamespace, labels, "snapshot.kubevirt.io", "VirtualMachineSnapshot", name);
+        var export = Export(scope, from, name, sourceNamespace, labels, "snapshot.kubevirt.io", "VirtualMachineSnapshot", name);
         AddStepFile(files, from, step.Id, [("snapshot.yaml.sbn", "snapshot", snapshot), ("vmexport.yaml.sbn", "export", export)]);
 
         var exportUrl = ExportVolumesUrl(scope, from, sourceNamespace, name);
-        var volumes = vm.Volumes.Where(v => MigrationEstimator.CopiesDisk(scope, v, from, to)).OrderBy(v => v.Name, StringComparer.Ordinal)
+        var volumes = vm.Volumes.Where(_ => MigrationEstimator.CopiesDisk(from, to)).OrderBy(v => v.Name, StringComparer.Ordinal)
             .Select(volume =>
             {
                 var claim = ClaimOf(vm, volume);
@@ -207,8 +207,10 @@ public sealed class ManifestRenderer(TemplateSet templates)
         AddStepFile(files, to, step.Id, volumes);
     }
 
-    private static ScriptObject Export(string name, string ns, SortedDictionary<string, string> labels, string sourceGroup, string sourceKind, string sourceName) => new()
+    /// <summary>A VirtualMachineExport on <paramref name="cluster"/>, in the export.kubevirt.io version its release serves.</summary>
+    private static ScriptObject Export(PlanScope scope, string cluster, string name, string ns, SortedDictionary<string, string> labels, string sourceGroup, string sourceKind, string sourceName) => new()
     {
+        ["api_version"] = "export.kubevirt.io/" + scope.Cluster(cluster)!.KubeVirt.ExportApiVersion,
         ["name"] = name,
         ["namespace"] = ns,
         ["labels"] = Pairs(labels),
@@ -220,8 +222,9 @@ public sealed class ManifestRenderer(TemplateSet templates)
     };
 
     /// <summary>Where the source's virt-exportproxy serves an export's volumes (kubevirt.exportAddress, RC3019).</summary>
+    /// <remarks>The path carries the export API version (pkg/storage/export/export/links.go, externalUrlLinkFormat).</remarks>
     private static string ExportVolumesUrl(PlanScope scope, string cluster, string ns, string export) =>
-        $"https://{scope.Cluster(cluster)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{ns}/virtualmachineexports/{export}/volumes";
+        $"https://{scope.Cluster(cluster)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/{scope.Cluster(cluster)?.KubeVirt.ExportApiVersion}/namespaces/{ns}/virtualmachineexports/{export}/volumes";
 
     private static string ClaimOf(Vm vm, Volume volume) => volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
 
@@ -280,14 +283,15 @@ public sealed class ManifestRenderer(TemplateSet templates)
     /// <param name="import">For a cold move: the source export's volume URL prefix and the header secret for its token.</param>
     private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns, (string UrlPrefix, string HeaderSecret)? import = null)
     {
-        // Disks the target does not share arrive through the migration into blank DataVolumes; staged
-        // moves replicate them ahead, so the receiver uses the replicated claim like shared storage.
+        // Every disk needs a volume on the target: a blank DataVolume the migration fills (KubeVirt mirrors
+        // every disk into the receiver's volumes), one importing the export (cold), or, for staged moves,
+        // the DataVolume the replicate step created under the claim's name (the migration mirrors onto it).
         var staged = scope.ModeOf(move) == MoveMode.Staged || move.Via is not null;
         var volumes = new ScriptArray();
         var blanks = new ScriptArray();
         foreach (var volume in vm.Volumes.OrderBy(v => v.Name, StringComparer.Ordinal))
         {
-            var blank = (import is not null || !staged) && MigrationEstimator.CopiesDisk(scope, volume, from, to);
+            var blank = (import is not null || !staged) && MigrationEstimator.CopiesDisk(from, to);
             var claim = ClaimOf(vm, volume);
             var data = new ScriptObject
             {
@@ -370,7 +374,8 @@ public sealed class ManifestRenderer(TemplateSet templates)
         return labels;
     }
 
-    private static ScriptObject PolicyData(MigrationPlan plan, Move move)
+    /// <param name="kubevirt">The release the policy is applied to: maxDowntimeMs only where it is accepted and used (RC3021).</param>
+    private static ScriptObject PolicyData(MigrationPlan plan, Move move, KubeVirtInstall kubevirt)
     {
         var strategy = plan.Strategy;
         var selector = OwnedLabels(plan.Name, move.Name);
@@ -387,7 +392,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             ["bandwidth_bytes_per_second"] = strategy.BandwidthPerMigrationBitsPerSecond is { } bits and > 0
                 ? (bits / 8).ToString(CultureInfo.InvariantCulture) : null,
             ["completion_timeout_per_gib"] = (long)strategy.CompletionTimeoutPerGiB.TotalSeconds,
-            ["max_downtime_ms"] = Math.Max(1, (long)strategy.MaxDowntime.TotalMilliseconds),
+            ["max_downtime_ms"] = kubevirt.HonoursMaxDowntime ? Math.Max(1, (long)strategy.MaxDowntime.TotalMilliseconds) : null,
         };
     }
 

@@ -113,6 +113,12 @@ public sealed partial class CampaignExecutor
             ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = originalNs, ["annotations"] = new JsonObject { ["kubevirt.io/restore-run-strategy"] = "Always" } },
             ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver" },
         }, cancel);
+        // The receiving VMIM is admitted only once the receiver's VMI exists; the next pass goes on.
+        if (await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", originalNs, vm, cancel) is null)
+        {
+            return;
+        }
+
         await clusters[original].ApplyAsync(Migration(name, originalNs, new JsonObject { ["vmiName"] = vm, ["receive"] = new JsonObject { ["migrationID"] = name } }, step), cancel);
         var kubevirt = await clusters[original].GetAsync("kubevirt.io/v1", "KubeVirt", "kubevirt", "kubevirt", cancel);
         var address = kubevirt?["status"]?["synchronizationAddresses"]?.AsArray().FirstOrDefault()?.GetValue<string>() ?? "";

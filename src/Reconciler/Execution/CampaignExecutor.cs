@@ -387,7 +387,10 @@ public sealed partial class CampaignExecutor
             running.Where(s => g.Vms.Contains(s.Vm!)).Select(s => s.Vm).Distinct().Count(v => v != step.Vm) < g.MaxConcurrent);
     }
 
-    /// <summary>The step's objects, target cluster first (the receiving side waits for the sender, as Forklift orders them).</summary>
+    /// <summary>
+    /// The step's objects, target cluster first (the receiving side waits for the sender, as Forklift orders
+    /// them). Idempotent: a pass that finds the step's objects missing calls it again.
+    /// </summary>
     private async Task CreateAsync(GraphStep step, CancellationToken cancel)
     {
         await ShareExportTokenAsync(step, cancel);
@@ -401,6 +404,14 @@ public sealed partial class CampaignExecutor
 
             foreach (var obj in objects)
             {
+                // KubeVirt admits a receiving VMIM only once the receiver VM's WaitAsReceiver VMI exists
+                // (migration-create-admitter.go); until then stop here, and the next pass goes on (Outcome.Missing).
+                if (obj["spec"]?["receive"] is not null && obj["spec"]?["vmiName"]?.GetValue<string>() is { } vmi &&
+                    await gateway.GetAsync("kubevirt.io/v1", "VirtualMachineInstance", obj["metadata"]!["namespace"]!.GetValue<string>(), vmi, cancel) is null)
+                {
+                    return;
+                }
+
                 await gateway.ApplyAsync(obj, cancel);
             }
         }

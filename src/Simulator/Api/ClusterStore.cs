@@ -17,7 +17,8 @@ public sealed record WatchEvent(string Type, ResourceKind Kind, JsonObject Objec
 public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func<DateTime> now, int historyLimit = 5000)
 {
     private readonly Lock gate = new();
-    private readonly Dictionary<(string GroupVersion, string Plural, string Namespace, string Name), JsonObject> objects = [];
+    // Keyed by group, not version: every served version of a resource is one stored object, as in the API server.
+    private readonly Dictionary<(string Group, string Plural, string Namespace, string Name), JsonObject> objects = [];
     private readonly LinkedList<WatchEvent> history = new();
     private readonly List<Watcher> watchers = [];
     private long resourceVersion = 1;
@@ -53,7 +54,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
     {
         lock (gate)
         {
-            var items = objects.Where(o => o.Key.GroupVersion == kind.GroupVersion && o.Key.Plural == kind.Plural && (ns is null || o.Key.Namespace == ns))
+            var items = objects.Where(o => o.Key.Group == kind.Group && o.Key.Plural == kind.Plural && (ns is null || o.Key.Namespace == ns))
                 .Select(o => o.Value)
                 .Where(o => selector?.Matches(o) != false && fields?.Invoke(o) != false)
                 .OrderBy(o => o["metadata"]!["namespace"]?.GetValue<string>() ?? "", StringComparer.Ordinal)
@@ -211,7 +212,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
             {
                 foreach (var child in objects.Keys.Where(k => k.Namespace == name).ToList())
                 {
-                    var childKind = registry.Find(child.GroupVersion, child.Plural)!;
+                    var childKind = registry.FindResource(child.Group, child.Plural)!;
                     objects.Remove(child, out var removed);
                     resourceVersion++;
                     removed!["metadata"]!["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture);
@@ -342,7 +343,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
 
     public string Timestamp() => Compiler.Planning.GraphWriter.Time(now());
 
-    private static (string, string, string, string) Key(ResourceKind kind, string ns, string name) => (kind.GroupVersion, kind.Plural, kind.Namespaced ? ns : "", name);
+    private static (string, string, string, string) Key(ResourceKind kind, string ns, string name) => (kind.Group, kind.Plural, kind.Namespaced ? ns : "", name);
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
@@ -361,7 +362,7 @@ public sealed class Watcher(ClusterStore store, ResourceKind kind, string? ns, L
 
     internal void Offer(WatchEvent change)
     {
-        if (change.Kind.GroupVersion == kind.GroupVersion && change.Kind.Plural == kind.Plural &&
+        if (change.Kind.Group == kind.Group && change.Kind.Plural == kind.Plural &&
             (ns is null || change.Object["metadata"]?["namespace"]?.GetValue<string>() == ns) && selector.Matches(change.Object))
         {
             Channel.Writer.TryWrite(change);

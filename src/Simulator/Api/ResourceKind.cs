@@ -36,17 +36,26 @@ public sealed class ResourceRegistry
     public static readonly ResourceKind DataVolume = new("cdi.kubevirt.io", "v1beta1", "DataVolume", "datavolumes", true, true, "dv");
     public static readonly ResourceKind PrometheusRule = new("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", true, false);
 
-    public ResourceRegistry()
+    /// <param name="exportVersions">The export.kubevirt.io versions the cluster's KubeVirt release serves.</param>
+    public ResourceRegistry(IEnumerable<string>? exportVersions = null)
     {
-        foreach (var kind in new[] { Namespace, Node, ConfigMap, Secret, Event, Lease, NetworkPolicy, Crd, VirtualMachine, VirtualMachineInstance, Migration, KubeVirt, MigrationPolicy, Snapshot, Export, DataVolume, PrometheusRule })
+        foreach (var kind in new[] { Namespace, Node, ConfigMap, Secret, Event, Lease, NetworkPolicy, Crd, VirtualMachine, VirtualMachineInstance, Migration, KubeVirt, MigrationPolicy, Snapshot, DataVolume, PrometheusRule })
         {
             Add(kind);
+        }
+
+        foreach (var version in exportVersions ?? [Export.Version])
+        {
+            Add(Export with { Version = version });
         }
     }
 
     public void Add(ResourceKind kind) => kinds[(kind.GroupVersion, kind.Plural)] = kind;
 
     public ResourceKind? Find(string groupVersion, string plural) => kinds.GetValueOrDefault((groupVersion, plural));
+
+    /// <summary>Any served version of a resource (objects are stored once per group and plural).</summary>
+    public ResourceKind? FindResource(string group, string plural) => kinds.Values.FirstOrDefault(k => k.Group == group && k.Plural == plural);
 
     public ResourceKind? FindKind(string apiVersion, string kind) => kinds.Values.FirstOrDefault(k => k.GroupVersion == apiVersion && k.Kind == kind);
 

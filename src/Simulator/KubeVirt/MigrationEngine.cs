@@ -44,7 +44,9 @@ public sealed class MigrationEngine
         last = world.Clock.Now;
         foreach (var cluster in world.Clusters.Values)
         {
-            cluster.Store.Admit = (kind, obj) => kind == ResourceRegistry.Migration ? AdmitMigration(cluster, obj) : null;
+            cluster.Store.Admit = (kind, obj) =>
+                kind == ResourceRegistry.Migration ? AdmitMigration(cluster, obj) :
+                kind == ResourceRegistry.MigrationPolicy ? AdmitPolicy(cluster, obj) : null;
         }
 
         faults.Immediate += fault =>
@@ -112,9 +114,13 @@ public sealed class MigrationEngine
         var spec = vmim["spec"] as JsonObject;
         var name = vmim["metadata"]?["name"]?.GetValue<string>() ?? "";
         var ns = vmim["metadata"]?["namespace"]?.GetValue<string>() ?? "";
+        var release = KubeVirtRelease.Of(cluster.Model.KubeVirt);
         if (spec?["priority"] is not null)
         {
-            return ApiError.Invalid(ResourceRegistry.Migration, name, "Migration priority queue, only virt-controller is allowed to set priority field");
+            // The field exists from v1.7 (strict field validation refuses it before); only virt-controller may set it.
+            return ApiError.Invalid(ResourceRegistry.Migration, name, release.HasMigrationPriority
+                ? "Migration priority queue, only virt-controller is allowed to set priority field"
+                : $"strict decoding error: unknown field \"spec.priority\" (KubeVirt v{release.Version})");
         }
 
         var vmi = spec?["vmiName"]?.GetValue<string>();
@@ -123,23 +129,22 @@ public sealed class MigrationEngine
             return ApiError.Invalid(ResourceRegistry.Migration, name, "spec.vmiName: vmiName is missing");
         }
 
-        if ((spec!["sendTo"] is not null || spec["receive"] is not null) && !cluster.Model.KubeVirt.SupportsDecentralizedMigration)
+        if ((spec!["sendTo"] is not null || spec["receive"] is not null) && !release.Decentralized)
         {
             return ApiError.Invalid(ResourceRegistry.Migration, name, "sendTo and receive need the DecentralizedLiveMigration feature gate");
         }
 
-        if (spec["receive"] is null)
+        // Every VMIM, the receiving one included, names a VMI that must exist: the receiver VM's
+        // WaitAsReceiver VMI has to be there before its VMIM (migration-create-admitter.go).
+        var live = cluster.Store.Get(ResourceRegistry.VirtualMachineInstance, ns, vmi);
+        if (live is null)
         {
-            var live = cluster.Store.Get(ResourceRegistry.VirtualMachineInstance, ns, vmi);
-            if (live is null)
-            {
-                return ApiError.Invalid(ResourceRegistry.Migration, name, $"the VMI \"{vmi}\" does not exist");
-            }
+            return ApiError.Invalid(ResourceRegistry.Migration, name, $"the VMI \"{ns}/{vmi}\" does not exist");
+        }
 
-            if (live["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed")
-            {
-                return ApiError.Invalid(ResourceRegistry.Migration, name, $"cannot migrate VMI \"{vmi}\" in a final phase");
-            }
+        if (live["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed")
+        {
+            return ApiError.Invalid(ResourceRegistry.Migration, name, $"cannot migrate VMI \"{vmi}\" in a final phase");
         }
 
         var (others, _) = cluster.Store.List(ResourceRegistry.Migration, ns);
@@ -149,6 +154,26 @@ public sealed class MigrationEngine
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// MigrationPolicy: maxDowntimeMs exists from v1.9.0 and its admitter refuses it unless
+    /// MigrationStallDetection is on (migrationpolicy-admitter.go).
+    /// </summary>
+    private static ApiError? AdmitPolicy(SimulatedCluster cluster, JsonObject policy)
+    {
+        var release = KubeVirtRelease.Of(cluster.Model.KubeVirt);
+        var name = policy["metadata"]?["name"]?.GetValue<string>() ?? "";
+        if (policy["spec"]?["maxDowntimeMs"] is null)
+        {
+            return null;
+        }
+
+        return !release.HasPolicyMaxDowntime
+            ? ApiError.Invalid(ResourceRegistry.MigrationPolicy, name, $"strict decoding error: unknown field \"spec.maxDowntimeMs\" (KubeVirt v{release.Version})")
+            : !release.StallDetection
+                ? ApiError.Invalid(ResourceRegistry.MigrationPolicy, name, "spec.maxDowntimeMs: maxDowntimeMs cannot be modified without enabling the MigrationStallDetection feature gate")
+                : null;
     }
 
     /// <summary>Advances every migration to the simulated now. Called on a timer by the host, or directly by tests.</summary>
@@ -258,7 +283,8 @@ public sealed class MigrationEngine
             migration.TargetVmi = receiver["spec"]!["vmiName"]!.GetValue<string>();
             migration.Link = world.Topology.FindLink(migration.Cluster, target.Name)?.Id;
             var profile = world.VmProfile(migration.Namespace, migration.Vmi);
-            migration.Disk = profile is null ? 0 : profile.Volumes.Where(v => CopiesDisk(migration.Cluster, v, target.Name)).Sum(v => (double)v.SizeBytes);
+            // Every DataVolume and PVC volume is mirrored into the receiver (decentralized.go: "Mark all DV/PVC volumes as migrateable").
+            migration.Disk = profile is null ? 0 : profile.Volumes.Sum(v => (double)v.SizeBytes);
             if (!Trusts(world.Clusters[migration.Cluster], target) || !Trusts(target, world.Clusters[migration.Cluster]))
             {
                 // Both sides verify each other's certificates against kubevirt-ca (kubevirt-facts §6).
@@ -280,12 +306,6 @@ public sealed class MigrationEngine
     /// <summary>Whether <paramref name="cluster"/>'s kubevirt-ca holds <paramref name="peer"/>'s CA.</summary>
     private static bool Trusts(SimulatedCluster cluster, SimulatedCluster peer) =>
         cluster.Store.Get(ResourceRegistry.ConfigMap, "kubevirt", "kubevirt-ca")?["data"]?["ca-bundle"]?.GetValue<string>()?.Contains(SimulatedWorld.CaCertificate(peer.Name), StringComparison.Ordinal) == true;
-
-    private bool CopiesDisk(string from, Volume volume, string to)
-    {
-        var storageClass = volume.StorageClass is { } name ? world.Topology.FindCluster(from)?.FindStorageClass(name) : null;
-        return storageClass is null || !storageClass.SharedWith.Contains(to);
-    }
 
     /// <summary>KubeVirt's queue: Pending migrations start while the cluster and the source node have room.</summary>
     private void Admit(DateTime now)
@@ -563,6 +583,13 @@ public sealed class MigrationEngine
         if (target.Store.Get(ResourceRegistry.Namespace, "", m.TargetNamespace!) is null)
         {
             target.Store.Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = m.TargetNamespace } }, SimulatedWorld.Manager);
+        }
+
+        // The receiver VMI that waited for the sync becomes the running one.
+        if (target.Store.Get(ResourceRegistry.VirtualMachineInstance, m.TargetNamespace!, m.TargetVmi!) is { } waiting &&
+            waiting["status"]?["phase"]?.GetValue<string>() == "WaitingForSync")
+        {
+            target.Store.Delete(ResourceRegistry.VirtualMachineInstance, m.TargetNamespace!, m.TargetVmi!);
         }
 
         if (target.Store.Get(ResourceRegistry.VirtualMachineInstance, m.TargetNamespace!, m.TargetVmi!) is null)

@@ -107,7 +107,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                     ["formats"] = new JsonArray(new JsonObject
                     {
                         ["format"] = "gzip",
-                        ["url"] = $"https://{cluster.Model.KubeVirt.ExportAddress}/api/export.kubevirt.io/v1/namespaces/{ns}/virtualmachineexports/{name}/volumes/{volume}/disk.img.gz",
+                        ["url"] = $"https://{cluster.Model.KubeVirt.ExportAddress}/api/export.kubevirt.io/{KubeVirtRelease.Of(cluster.Model.KubeVirt).ExportLinkVersion}/namespaces/{ns}/virtualmachineexports/{name}/volumes/{volume}/disk.img.gz",
                     }),
                 };
             })]);
@@ -144,6 +144,9 @@ public sealed class WorkloadControllers(SimulatedWorld world)
         }
     }
 
+    /// <summary>The annotation KubeVirt puts on a receiver VMI (virtv1.CreateMigrationTarget).</summary>
+    public const string ReceiverAnnotation = "kubevirt.io/create-migration-target";
+
     /// <summary>runStrategy: Halted stops the VMI; Always starts one once the VM's DataVolumes are imported. WaitAsReceiver waits for a migration.</summary>
     private static void VirtualMachines(SimulatedCluster cluster, DateTime now)
     {
@@ -175,6 +178,26 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             }
             else if (strategy == "WaitAsReceiver")
             {
+                // virt-controller creates a receiver VMI at once (annotated as migration target, phase
+                // WaitingForSync; pkg/virt-controller/watch/vm/vm.go), which the receiving VMIM then names.
+                if (vmi is null)
+                {
+                    store.Create(ResourceRegistry.VirtualMachineInstance, ns, new JsonObject
+                    {
+                        ["metadata"] = new JsonObject
+                        {
+                            ["name"] = name,
+                            ["annotations"] = new JsonObject { [ReceiverAnnotation] = "true" },
+                            ["labels"] = (JsonObject?)vm["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() ?? [],
+                            ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "kubevirt.io/v1", ["kind"] = "VirtualMachine", ["name"] = name, ["controller"] = true }),
+                        },
+                        ["spec"] = (JsonObject?)vm["spec"]?["template"]?["spec"]?.DeepClone() ?? [],
+                    }, Manager);
+                    var created = store.Get(ResourceRegistry.VirtualMachineInstance, ns, name)!;
+                    created["status"] = new JsonObject { ["phase"] = "WaitingForSync" };
+                    store.Update(ResourceRegistry.VirtualMachineInstance, ns, name, created, Manager, statusOnly: true);
+                }
+
                 printable = "WaitingForReceiver";
             }
             else if (vmi is null)

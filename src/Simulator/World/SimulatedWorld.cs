@@ -34,7 +34,7 @@ public sealed class SimulatedWorld
         Clock = clock;
         foreach (var cluster in topology.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
-            var store = new ClusterStore(cluster.Name, new ResourceRegistry(), () => clock.Now, historyLimit);
+            var store = new ClusterStore(cluster.Name, new ResourceRegistry(KubeVirt.KubeVirtRelease.Of(cluster.KubeVirt).ExportVersions), () => clock.Now, historyLimit);
             Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion, () => clock.Now));
             Seed(cluster, store);
         }

@@ -17,7 +17,12 @@ internal sealed class UpstreamSchemas
     private readonly Dictionary<(string ApiVersion, string Kind), JsonNode> roots = [];
     private bool patch;
 
-    private UpstreamSchemas(string reference)
+    /// <summary>The KubeVirt releases whose API ../shared/ref holds (kubevirt/versions/&lt;tag&gt;/swagger.json).</summary>
+    public static readonly string[] Releases = ["v1.6.2", "v1.7.4", "v1.8.4", "v1.9.0"];
+
+    /// <param name="release">A tag from <see cref="Releases"/>: KubeVirt's kinds are checked against that release's
+    /// swagger alone (only the kinds and fields it serves); null: against main's CRD schemas and swagger.</param>
+    private UpstreamSchemas(string reference, string? release)
     {
         foreach (var file in new[] { "kubernetes/k8s-1.35-api__v1_openapi.json", "kubernetes/k8s-1.35-apis__networking.k8s.io__v1_openapi.json" })
         {
@@ -28,14 +33,20 @@ internal sealed class UpstreamSchemas
         }
 
         // KubeVirt's swagger (OpenAPI 2) covers kinds whose CRD schema is not in ../shared/ref.
-        foreach (var (name, schema) in JsonNode.Parse(File.ReadAllText(Path.Combine(reference, "kubevirt/swagger.json")))!["definitions"]!.AsObject())
+        var swagger = release is null ? "kubevirt/swagger.json" : $"kubevirt/versions/{release}/swagger.json";
+        foreach (var (name, schema) in JsonNode.Parse(File.ReadAllText(Path.Combine(reference, swagger)))!["definitions"]!.AsObject())
         {
             definitions.TryAdd(name, schema!);
         }
 
         roots[("snapshot.kubevirt.io/v1beta1", "VirtualMachineSnapshot")] = definitions["v1beta1.VirtualMachineSnapshot"];
         roots[("kubevirt.io/v1", "VirtualMachineInstance")] = definitions["v1.VirtualMachineInstance"];
-        roots[("export.kubevirt.io/v1", "VirtualMachineExport")] = definitions["v1.VirtualMachineExport"];
+        // export.kubevirt.io: v1beta1 up to v1.8, v1 (beside v1beta1) from v1.9.
+        foreach (var version in new[] { "v1beta1", "v1" }.Where(v => definitions.ContainsKey($"{v}.VirtualMachineExport")))
+        {
+            roots[($"export.kubevirt.io/{version}", "VirtualMachineExport")] = definitions[$"{version}.VirtualMachineExport"];
+        }
+
         // CDI's DataVolume kind is not in ../shared/ref; its spec is (DataVolumeSpec, as used by dataVolumeTemplates).
         roots[("cdi.kubevirt.io/v1beta1", "DataVolume")] = JsonNode.Parse("""
             {"type": "object", "required": ["spec"], "properties": {
@@ -43,18 +54,27 @@ internal sealed class UpstreamSchemas
               "spec": {"$ref": "#/definitions/v1beta1.DataVolumeSpec"}}}
             """)!;
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
-        roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
-        roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
-        roots[("kubevirt.io/v1", "VirtualMachine")] = Crd(reference, "kubevirt/crd-schema-virtualmachine.yaml");
         roots[("monitoring.coreos.com/v1", "PrometheusRule")] = PrometheusRule(reference);
+        if (release is null)
+        {
+            roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");
+            roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = Crd(reference, "kubevirt/crd-schema-virtualmachineinstancemigration.yaml");
+            roots[("kubevirt.io/v1", "VirtualMachine")] = Crd(reference, "kubevirt/crd-schema-virtualmachine.yaml");
+        }
+        else
+        {
+            roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = definitions["v1alpha1.MigrationPolicy"];
+            roots[("kubevirt.io/v1", "VirtualMachineInstanceMigration")] = definitions["v1.VirtualMachineInstanceMigration"];
+            roots[("kubevirt.io/v1", "VirtualMachine")] = definitions["v1.VirtualMachine"];
+        }
     }
 
     /// <summary>The schemas, or null with the reason when ../shared/ref is not beside the repository.</summary>
-    public static (UpstreamSchemas? Schemas, string? Missing) Load()
+    public static (UpstreamSchemas? Schemas, string? Missing) Load(string? release = null)
     {
         var reference = Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "ref"));
         return Directory.Exists(reference)
-            ? (new UpstreamSchemas(reference), null)
+            ? (new UpstreamSchemas(reference, release), null)
             : (null, $"upstream schemas not found at {reference} (../shared is not beside this checkout)");
     }
 

@@ -78,7 +78,7 @@ public sealed class NetworkPathRule : IPlanRule
                 CheckMtu(move, source, target, link, field, diagnostics);
                 foreach (var end in new[] { source, target })
                 {
-                    CheckEnd(move, end, field, reportedClusters, diagnostics);
+                    CheckEnd(move, end, reportedClusters, diagnostics);
                 }
 
                 // The source VMIM of a decentralized migration dials the target's synchronization controller.
@@ -98,7 +98,7 @@ public sealed class NetworkPathRule : IPlanRule
     }
 
     private static bool CopiesAnyDisk(PlanScope scope, Move move, string from, string to) =>
-        scope.VmsOf(move).Any(vm => vm.Volumes.Any(v => Planning.MigrationEstimator.CopiesDisk(scope, v, from, to)));
+        Planning.MigrationEstimator.CopiesDisk(from, to) && scope.VmsOf(move).Any(vm => !vm.Volumes.IsEmpty);
 
     private static void CheckLatency(PlanScope scope, Move move, MoveMode mode, int hop, Link link, string field, IDiagnosticWriter diagnostics)
     {
@@ -132,7 +132,7 @@ public sealed class NetworkPathRule : IPlanRule
         }
     }
 
-    private static void CheckEnd(Move move, Cluster end, string field, HashSet<string> reported, IDiagnosticWriter diagnostics)
+    private static void CheckEnd(Move move, Cluster end, HashSet<string> reported, IDiagnosticWriter diagnostics)
     {
         if ((end.Migration.Cidr is null || end.Migration.Ports is null) && reported.Add("net:" + end.Name))
         {
@@ -141,11 +141,15 @@ public sealed class NetworkPathRule : IPlanRule
                 $"cluster {end.Name} has no {missing}, which move '{move.Name}' needs to open the peer's migration traffic"));
         }
 
-        if (!end.KubeVirt.SupportsDecentralizedMigration && reported.Add("kv:" + end.Name))
+        // RC3020 covers a cluster whose release is missing or too old to render for.
+        if (end.KubeVirt.Version is { } version && version >= KubeVirtInstall.OldestSupported &&
+            !end.KubeVirt.SupportsDecentralizedMigration && reported.Add("kv:" + end.Name))
         {
-            var version = end.KubeVirt.Version is { } v ? $"v{v}" : "an undeclared version";
-            diagnostics.Write(DiagnosticCatalog.DecentralizedUnsupported.At(move.Source.At(field),
-                $"move '{move.Name}' crosses clusters, but cluster {end.Name} runs KubeVirt {version} without the DecentralizedLiveMigration feature gate"));
+            var need = version >= new Version(1, 10)
+                ? $"it lists {KubeVirtInstall.DecentralizedLiveMigrationGate} in disabledFeatureGates"
+                : $"v{version} needs the {KubeVirtInstall.DecentralizedLiveMigrationGate} feature gate in featureGates (on by default from v1.10)";
+            diagnostics.Write(DiagnosticCatalog.DecentralizedUnsupported.At(KubeVirtReleaseRule.VersionLocation(end),
+                $"move '{move.Name}' crosses clusters, but cluster {end.Name} (KubeVirt v{version}) cannot take part in a decentralized live migration: {need}"));
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class TimeoutRule : IPlanRule
             }
 
             var bandwidth = MigrationEstimator.HopBytesPerSecond(scope, from, to);
-            var disk = scope.ModeOf(move) == MoveMode.Live && move.Via is null ? MigrationEstimator.DiskBytes(scope, vm, from, to) : 0;
+            var disk = MigrationEstimator.DiskBytes(vm, from, to);
             var prediction = MigrationEstimator.Migration(scope, vm, from, to, bandwidth, disk);
             foreach (var diagnostic in Check(scope, vm, move, prediction, disk, bandwidth))
             {

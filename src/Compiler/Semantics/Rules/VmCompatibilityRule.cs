@@ -93,8 +93,8 @@ public sealed class VmCompatibilityRule : IPlanRule
                     $"volume {volume.Name} of VM {vm.Id} has reclaimPolicy {reclaim}"));
             }
 
-            // Where the disk will live after the move: the same class when storage is shared or the
-            // move stays in the cluster, else the move's targetStorageClass or the same name on the target.
+            // Where the disk will live after the move: the same class when the move stays in the cluster,
+            // else a new volume on the move's targetStorageClass or the same class name on the target.
             var landing = move.TargetStorageClass ?? volume.StorageClass;
             if (landing is null || move.IsInCluster)
             {
@@ -102,7 +102,7 @@ public sealed class VmCompatibilityRule : IPlanRule
             }
 
             var landingClass = target.FindStorageClass(landing);
-            if (landingClass is null && move.TargetStorageClass is null && Planning.MigrationEstimator.CopiesDisk(scope, volume, move.From, move.To))
+            if (landingClass is null && move.TargetStorageClass is null)
             {
                 diagnostics.Write(DiagnosticCatalog.UnknownStorageClass.At(volume.Source.At("storageClass"),
                     $"volume {volume.Name} of VM {vm.Id} needs storage class '{landing}' on target cluster {target.Name}; declare it there or set the move's targetStorageClass"));
