@@ -222,7 +222,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         }
     }
 
-    private static string Iso(DateTime time) => Compiler.Planning.GraphWriter.Time(time);
+    private static string Iso(DateTime time) => Compiler.Facts.Timestamps.Format(time);
 
     public async ValueTask DisposeAsync()
     {

@@ -44,7 +44,7 @@ public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> Fe
     public const string MigrationStallDetectionGate = "MigrationStallDetection";
 
     /// <summary>QEMU's own downtime target, which applies whenever KubeVirt does not set one (migrationutils.QEMUDefaultTargetDowntimeMS).</summary>
-    public static readonly TimeSpan QemuDefaultMaxDowntime = TimeSpan.FromMilliseconds(300);
+    public static readonly TimeSpan QemuDefaultMaxDowntime = Facts.QemuDefaults.MaxDowntime;
 
     /// <summary>The oldest release Reconcile renders for: decentralized migration and the APIs it uses appear in v1.6.</summary>
     public static readonly Version OldestSupported = new(1, 6, 0);

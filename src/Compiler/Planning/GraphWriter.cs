@@ -21,7 +21,7 @@ public static class GraphWriter
         _ => "gate",
     };
 
-    public static string Time(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Time(DateTime time) => Facts.Timestamps.Format(time);
 
     public static string Json(ExecutionGraph graph)
     {

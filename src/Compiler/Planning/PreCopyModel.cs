@@ -54,10 +54,10 @@ public static class PreCopyModel
 {
     public const int MaxRounds = 30;
     public const int MaxRoundsWithAutoConverge = 100;
-    public const double ThrottleTrigger = 0.5;
-    public const double ThrottleInitial = 0.20;
-    public const double ThrottleIncrement = 0.10;
-    public const double ThrottleMax = 0.99;
+    public const double ThrottleTrigger = Facts.QemuDefaults.ThrottleTrigger;
+    public const double ThrottleInitial = Facts.QemuDefaults.ThrottleInitial;
+    public const double ThrottleIncrement = Facts.QemuDefaults.ThrottleIncrement;
+    public const double ThrottleMax = Facts.QemuDefaults.ThrottleMax;
 
     /// <summary>Plain pre-copy: no auto-converge, no post-copy, memory only.</summary>
     public static MigrationPrediction Predict(double memoryBytes, double dirtyBytesPerSecond, double bytesPerSecond, double maxDowntimeSeconds, int maxRounds = MaxRounds) =>

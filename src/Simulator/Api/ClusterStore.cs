@@ -341,7 +341,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
         return copy;
     }
 
-    public string Timestamp() => Compiler.Planning.GraphWriter.Time(now());
+    public string Timestamp() => Compiler.Facts.Timestamps.Format(now());
 
     private static (string, string, string, string) Key(ResourceKind kind, string ns, string name) => (kind.Group, kind.Plural, kind.Namespaced ? ns : "", name);
 

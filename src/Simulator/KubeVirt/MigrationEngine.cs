@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Reconcile.Compiler.Model;
-using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Facts;
 using Reconcile.Simulator.Api;
 using Reconcile.Simulator.World;
 
@@ -103,7 +103,7 @@ public sealed class MigrationEngine
     /// <summary>The effective configuration: the KubeVirt CR's migrations block, overridden by the matching MigrationPolicy.</summary>
     private sealed record Config(double BandwidthCap, double CompletionTimeoutPerGiB, double ProgressTimeout, bool AutoConverge, bool PostCopy, double MaxDowntimeSeconds, string? Policy)
     {
-        public static readonly Config Default = new(double.MaxValue, 150, 150, false, false, 0.3, null);
+        public static readonly Config Default = new(double.MaxValue, 150, 150, false, false, QemuDefaults.MaxDowntime.TotalSeconds, null);
     }
 
     public double Remaining(string key) => migrations.TryGetValue(key, out var m) ? m.Pending + m.Dirtied : 0;
@@ -424,7 +424,7 @@ public sealed class MigrationEngine
     }
 
     /// <summary>
-    /// One sub-step of the copy: the same round-by-round rules as the compiler's PreCopyModel, in
+    /// One sub-step of the copy: QEMU's round-by-round rules (QemuDefaults), written here apart from the compiler's model, in
     /// continuous time. A round that ends inside the sub-step ends at its exact time, and the next
     /// round uses the rest, so short final rounds are not charged a whole step of dirtying.
     /// </summary>
@@ -463,9 +463,9 @@ public sealed class MigrationEngine
                 // Post-copy: the guest resumes on the target and pulls each page still dirty once.
                 m.Mode = "PostCopy";
             }
-            else if (m.Config.AutoConverge && m.Dirtied > PreCopyModel.ThrottleTrigger * m.RoundSize && ++m.HighDirtySyncs >= 2)
+            else if (m.Config.AutoConverge && m.Dirtied > QemuDefaults.ThrottleTrigger * m.RoundSize && ++m.HighDirtySyncs >= 2)
             {
-                m.Throttle = m.Throttle == 0 ? PreCopyModel.ThrottleInitial : Math.Min(PreCopyModel.ThrottleMax, m.Throttle + PreCopyModel.ThrottleIncrement);
+                m.Throttle = m.Throttle == 0 ? QemuDefaults.ThrottleInitial : Math.Min(QemuDefaults.ThrottleMax, m.Throttle + QemuDefaults.ThrottleIncrement);
                 m.HighDirtySyncs = 0;
             }
 
@@ -811,7 +811,7 @@ public sealed class MigrationEngine
         _ => null,
     };
 
-    private static string Time(DateTime time) => GraphWriter.Time(time);
+    private static string Time(DateTime time) => Timestamps.Format(time);
 
     private static int HashCode(string text)
     {

@@ -77,7 +77,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             {
                 ["phase"] = ready ? "Succeeded" : "InProgress",
                 ["readyToUse"] = ready,
-                ["creationTime"] = ready ? Compiler.Planning.GraphWriter.Time(now) : null,
+                ["creationTime"] = ready ? Compiler.Facts.Timestamps.Format(now) : null,
             });
         }
     }
