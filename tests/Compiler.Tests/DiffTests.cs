@@ -38,7 +38,7 @@ public sealed class DiffTests : IDisposable
         Assert.Single(output.Split('\n'), l => l.Contains("moved from stage", StringComparison.Ordinal));
         Assert.DoesNotContain("limit ", output);
         // The manifests of app-2 follow it: its labels now name the reporting move.
-        Assert.Contains("-    migration.reconcile.dev/move: \"payments-app\"\n+    migration.reconcile.dev/move: \"payments-reporting\"", output);
+        Assert.Contains("-    \"migration.reconcile.dev/move\": \"payments-app\"\n+    \"migration.reconcile.dev/move\": \"payments-reporting\"", output);
     }
 
     [Fact]

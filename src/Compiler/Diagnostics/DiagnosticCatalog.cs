@@ -119,10 +119,10 @@ public static class DiagnosticCatalog
         "Set kubevirt.exportAddress (the virt-exportproxy Ingress or Route other clusters reach) on the source, or move the VM live without staging.");
     public static readonly DiagnosticDescriptor KubeVirtReleaseUnsupported = new("RC3020", "kubevirt-release-unsupported", E, null,
         "Declare kubevirt.version as the cluster runs it (`kubectl get kubevirt -A -o jsonpath='{.items[0].status.observedKubeVirtVersion}'`); Reconcile renders for v1.6.0 and later.");
-    public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
-        "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
     public static readonly DiagnosticDescriptor MaxDowntimeNotEnforced = new("RC3021", "max-downtime-not-enforced", W, "S23",
         "Plan with QEMU's 300ms, or run KubeVirt v1.9.0 or later with the MigrationStallDetection feature gate on the sending cluster so the MigrationPolicy's maxDowntimeMs applies.");
+    public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
+        "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 
     // RC4xxx: windows (S30).
     public static readonly DiagnosticDescriptor InvalidCron = new("RC4001", "invalid-cron", E, "S30",

@@ -43,9 +43,6 @@ public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> Fe
     /// <summary>Alpha from v1.9.0 (pkg/virt-config/featuregate/active.go): the only way a MigrationPolicy's maxDowntimeMs is accepted and used.</summary>
     public const string MigrationStallDetectionGate = "MigrationStallDetection";
 
-    /// <summary>QEMU's own downtime target, which applies whenever KubeVirt does not set one (migrationutils.QEMUDefaultTargetDowntimeMS).</summary>
-    public static readonly TimeSpan QemuDefaultMaxDowntime = Facts.QemuDefaults.MaxDowntime;
-
     /// <summary>The oldest release Reconcile renders for: decentralized migration and the APIs it uses appear in v1.6.</summary>
     public static readonly Version OldestSupported = new(1, 6, 0);
 
@@ -77,7 +74,7 @@ public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> Fe
         FeatureGates.Contains(MigrationStallDetectionGate) && !DisabledFeatureGates.Contains(MigrationStallDetectionGate);
 
     /// <summary>The downtime limit a migration sent from this cluster really gets: the plan's wish, or QEMU's default.</summary>
-    public TimeSpan EffectiveMaxDowntime(TimeSpan wanted) => HonoursMaxDowntime ? wanted : QemuDefaultMaxDowntime;
+    public TimeSpan EffectiveMaxDowntime(TimeSpan wanted) => HonoursMaxDowntime ? wanted : Facts.QemuDefaults.MaxDowntime;
 
     /// <summary>"v1.6.2", or "an undeclared version".</summary>
     public string Describe() => Version is { } v ? $"v{v}" : "an undeclared version";

@@ -20,7 +20,7 @@ public sealed class ManifestConformanceTests
 
     private static JsonObject Parse(RenderedFile file) => ParseAll(file).Single();
 
-    private static List<JsonObject> ParseAll(RenderedFile file)
+    internal static List<JsonObject> ParseAll(RenderedFile file)
     {
         var documents = new List<PlanDocument>();
         var diagnostics = new List<Diagnostic>();

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Reconcile.Compiler.Diagnostics;
-using Reconcile.Compiler.Loading;
 using Reconcile.Compiler.Rendering;
 using Reconcile.Compiler.Semantics;
 
@@ -33,14 +31,7 @@ public sealed class ReleaseConformanceTests
 
     private static IEnumerable<(RenderedFile File, JsonObject Object)> KubernetesObjects(RenderResult rendered) =>
         rendered.Files.Where(f => !f.Path.EndsWith("kustomization.yaml", StringComparison.Ordinal) && !f.Path.StartsWith("run/", StringComparison.Ordinal))
-            .SelectMany(f =>
-            {
-                var documents = new List<PlanDocument>();
-                var diagnostics = new List<Diagnostic>();
-                PlanLoader.LoadText(f.Path, f.Content, documents, diagnostics);
-                Assert.Empty(diagnostics);
-                return documents.Select(d => (f, (JsonObject)d.Root!));
-            });
+            .SelectMany(f => ManifestConformanceTests.ParseAll(f).Select(o => (f, o)));
 
     private static void AssertConforms(UpstreamSchemas schemas, RenderedFile file, JsonObject manifest)
     {

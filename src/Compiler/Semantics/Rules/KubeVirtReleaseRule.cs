@@ -1,4 +1,5 @@
 using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Model;
 
 namespace Reconcile.Compiler.Semantics.Rules;
@@ -27,7 +28,7 @@ public sealed class KubeVirtReleaseRule : IPlanRule
         }
 
         var wanted = scope.Plan.Strategy.MaxDowntime;
-        if (wanted == KubeVirtInstall.QemuDefaultMaxDowntime)
+        if (wanted == QemuDefaults.MaxDowntime)
         {
             return;
         }
@@ -42,7 +43,7 @@ public sealed class KubeVirtReleaseRule : IPlanRule
                 ? $"its MigrationPolicy admitter refuses maxDowntimeMs without the {KubeVirtInstall.MigrationStallDetectionGate} feature gate"
                 : "the release has no maxDowntimeMs (it appears in v1.9.0, with the MigrationStallDetection feature gate)";
             diagnostics.Write(DiagnosticCatalog.MaxDowntimeNotEnforced.At(VersionLocation(cluster),
-                $"strategy.maxDowntime {Quantities.FormatDuration(wanted)} does not apply to migrations sent from {cluster.Name} (KubeVirt {cluster.KubeVirt.Describe()}): {why}, so QEMU's default of {Quantities.FormatDuration(KubeVirtInstall.QemuDefaultMaxDowntime)} applies and the plan is predicted with it"));
+                $"strategy.maxDowntime {Quantities.FormatDuration(wanted)} does not apply to migrations sent from {cluster.Name} (KubeVirt {cluster.KubeVirt.Describe()}): {why}, so QEMU's default of {Quantities.FormatDuration(QemuDefaults.MaxDowntime)} applies and the plan is predicted with it"));
         }
     }
 
