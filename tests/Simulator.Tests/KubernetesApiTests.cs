@@ -144,6 +144,41 @@ public sealed class KubernetesApiTests
     }
 
     [Fact]
+    public async Task Patches_are_reapplied_over_concurrent_writes_unless_they_name_a_resourceVersion()
+    {
+        await using var sim = await RunningSimulator.Start("node-drain");
+        using var client = sim.Client("ber-1");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("busy", "0"), "default");
+
+        // Writers on one object at once, as the reconciler's apply meets a controller's status write:
+        // the API server re-reads and re-applies, so none of them sees a 409.
+        var writers = Enumerable.Range(0, 6).Select(writer => Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var body = $"{{\"data\":{{\"w{writer}\":\"{i}\"}}}}";
+                if (writer % 2 == 0)
+                {
+                    await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), "busy", "default");
+                }
+                else
+                {
+                    var applied = new V1ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = new V1ObjectMeta { Name = "busy" }, Data = new Dictionary<string, string> { [$"w{writer}"] = $"{i}" } };
+                    await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch(applied, V1Patch.PatchType.ApplyPatch), "busy", "default", fieldManager: $"writer-{writer}");
+                }
+            }
+        }));
+        await Task.WhenAll(writers);
+        var final = await client.CoreV1.ReadNamespacedConfigMapAsync("busy", "default");
+        Assert.All(Enumerable.Range(0, 6), writer => Assert.Equal("39", final.Data[$"w{writer}"]));
+
+        // A resourceVersion the client sends is a precondition.
+        var stale = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.PatchNamespacedConfigMapAsync(
+            new V1Patch("{\"metadata\":{\"resourceVersion\":\"1\"},\"data\":{\"x\":\"y\"}}", V1Patch.PatchType.MergePatch), "busy", "default"));
+        Assert.Equal(HttpStatusCode.Conflict, stale.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task Watches_stream_changes_resume_from_a_version_send_bookmarks_and_expire_old_versions()
     {
         await using var sim = await RunningSimulator.Start("node-drain", historyLimit: 20);

@@ -16,6 +16,7 @@ namespace Reconcile.Simulator.Api;
 public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func<DateTime>? clock = null)
 {
     private readonly Func<DateTime> now = clock ?? (() => DateTime.UtcNow);
+    private readonly PatchRequests patches = new(store);
 
     // Quotes and HTML characters as the API server writes them, not \u0022-escaped.
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -211,17 +212,17 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
                     : single);
                 return;
             case "POST" when name is null:
-                var body = await Body(http);
-                CheckIdentity(kind, body, ns, null);
+                var body = await RequestBodies.Read(http);
+                RequestBodies.CheckIdentity(kind, body, ns, null);
                 await Write(http, 201, DryRun(http) ? body : store.Create(kind, ns ?? "", body, manager));
                 return;
             case "PUT" when name is not null:
-                var replacement = await Body(http);
-                CheckIdentity(kind, replacement, ns, name);
+                var replacement = await RequestBodies.Read(http);
+                RequestBodies.CheckIdentity(kind, replacement, ns, name);
                 await Write(http, 200, store.Update(kind, ns ?? "", name, replacement, manager, status));
                 return;
             case "PATCH" when name is not null:
-                await Write(http, await Patch(http, kind, ns ?? "", name, status, manager) is var (code, obj) ? code : 200, obj);
+                await Write(http, await patches.Patch(http, kind, ns ?? "", name, status, manager) is var (code, obj) ? code : 200, obj);
                 return;
             case "DELETE" when name is not null:
                 await Write(http, 200, store.Delete(kind, ns ?? "", name));
@@ -367,100 +368,6 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
         await http.Response.Body.FlushAsync(cancel);
     }
 
-    private async Task<(int Code, JsonObject Object)> Patch(HttpContext http, ResourceKind kind, string ns, string name, bool status, string manager)
-    {
-        var type = http.Request.ContentType?.Split(';')[0].Trim() ?? "";
-        var text = await new StreamReader(http.Request.Body, Encoding.UTF8).ReadToEndAsync();
-        var live = store.Get(kind, ns, name);
-        if (type == "application/apply-patch+yaml")
-        {
-            if (string.IsNullOrEmpty(http.Request.Query["fieldManager"]))
-            {
-                throw ApiError.BadRequest("PATCH /apply requires a fieldManager");
-            }
-
-            var applied = ParseYaml(text);
-            CheckIdentity(kind, applied, ns == "" ? null : ns, name);
-            var force = http.Request.Query["force"] == "true";
-            var (result, conflicts) = FieldOwnership.Apply(live, applied, manager, force, store.Timestamp(), status ? "status" : null);
-            if (result is null)
-            {
-                var causes = new JsonArray([.. conflicts.Select(c => (JsonNode)new JsonObject
-                {
-                    ["reason"] = "FieldManagerConflict",
-                    ["message"] = $"conflict with \"{c.Manager}\": .{c.Field.Replace('/', '.')}",
-                    ["field"] = "." + c.Field.Replace('/', '.'),
-                })]);
-                throw new ApiError(409, "Conflict",
-                    $"Apply failed with {conflicts.Count} conflict{(conflicts.Count == 1 ? "" : "s")}: " + string.Join("; ", conflicts.Select(c => $"conflict with \"{c.Manager}\": .{c.Field.Replace('/', '.')}")),
-                    new JsonObject { ["name"] = name, ["group"] = kind.Group, ["kind"] = kind.Plural, ["causes"] = causes });
-            }
-
-            if (live is null)
-            {
-                result.Remove("status");
-                return (201, store.Create(kind, ns, result, manager, managedFieldsDone: true));
-            }
-
-            if (status)
-            {
-                return (200, store.Update(kind, ns, name, result, manager, statusOnly: true));
-            }
-
-            result["metadata"]!["resourceVersion"] = live["metadata"]!["resourceVersion"]!.DeepClone();
-            return (200, store.Update(kind, ns, name, result, manager, managedFieldsDone: true));
-        }
-
-        if (live is null)
-        {
-            throw ApiError.NotFound(kind, name);
-        }
-
-        JsonNode patched = type switch
-        {
-            "application/merge-patch+json" or "application/strategic-merge-patch+json" => Patches.Merge(live, ParseJson(text))!,
-            "application/json-patch+json" => Patches.Json(live, ParseJson(text) as JsonArray ?? throw ApiError.BadRequest("a JSON patch is a list of operations")),
-            _ => throw new ApiError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
-        };
-        if (patched is not JsonObject patchedObject)
-        {
-            throw ApiError.BadRequest("the patch did not produce an object");
-        }
-
-        // A patch that names no resourceVersion applies to whatever is live.
-        if (patchedObject["metadata"]?["resourceVersion"] is null && patchedObject["metadata"] is JsonObject m)
-        {
-            m["resourceVersion"] = live["metadata"]!["resourceVersion"]!.DeepClone();
-        }
-
-        return (200, store.Update(kind, ns, name, patchedObject, manager, status));
-    }
-
-    private static void CheckIdentity(ResourceKind kind, JsonObject body, string? ns, string? name)
-    {
-        if (body["kind"]?.GetValue<string>() is { } k && k != kind.Kind || body["apiVersion"]?.GetValue<string>() is { } v && v != kind.GroupVersion)
-        {
-            throw ApiError.BadRequest($"the API version in the data ({body["apiVersion"]}) does not match the expected API version ({kind.GroupVersion}) or kind {kind.Kind}");
-        }
-
-        var bodyName = body["metadata"]?["name"]?.GetValue<string>();
-        if (name is not null && bodyName is not null && bodyName != name)
-        {
-            throw ApiError.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
-        }
-
-        var bodyNamespace = body["metadata"]?["namespace"]?.GetValue<string>();
-        if (kind.Namespaced && ns is not null && bodyNamespace is not null && bodyNamespace != ns)
-        {
-            throw ApiError.BadRequest($"the namespace of the provided object does not match the namespace sent on the request");
-        }
-
-        if (name is not null && bodyName is null)
-        {
-            (body["metadata"] as JsonObject ?? (JsonObject)(body["metadata"] = new JsonObject()))["name"] = name;
-        }
-    }
-
     private static bool DryRun(HttpContext http) => http.Request.Query["dryRun"] == "All";
 
     /// <summary>fieldManager from the query, else the client's name from its User-Agent, as the API server derives it.</summary>
@@ -473,38 +380,6 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
 
         var agent = http.Request.Headers.UserAgent.ToString();
         return agent.Length == 0 ? "unknown" : agent.Split('/')[0];
-    }
-
-    private static async Task<JsonObject> Body(HttpContext http)
-    {
-        var text = await new StreamReader(http.Request.Body, Encoding.UTF8).ReadToEndAsync();
-        var type = http.Request.ContentType ?? "";
-        return (type.Contains("yaml", StringComparison.Ordinal) ? ParseYaml(text) : ParseJson(text) as JsonObject) ?? throw ApiError.BadRequest("the body is not a JSON object");
-    }
-
-    private static JsonNode? ParseJson(string text)
-    {
-        try
-        {
-            return JsonNode.Parse(text);
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.BadRequest($"the body of the request is not valid JSON: {e.Message}");
-        }
-    }
-
-    private static JsonObject ParseYaml(string text)
-    {
-        var documents = new List<PlanDocument>();
-        var problems = new List<Diagnostic>();
-        PlanLoader.LoadText("body", text, documents, problems);
-        if (problems.Count > 0 || documents.Count != 1 || documents[0].Root is not JsonObject obj)
-        {
-            throw ApiError.BadRequest($"error decoding YAML: {(problems.Count > 0 ? problems[0].Message : "expected one object")}");
-        }
-
-        return obj;
     }
 
     public static Task Write(HttpContext http, int code, JsonNode body)
