@@ -324,11 +324,11 @@ public sealed class RollbackTests
     }
 }
 
-/// <summary>Cold moves import their disks with the export's token, which the reconciler shares between the clusters.</summary>
+/// <summary>Cold moves import their disks with the export's token and its proxy's CA, which the reconciler shares between the clusters.</summary>
 public sealed class ExportTokenTests
 {
     [Fact]
-    public async Task A_cold_move_shares_the_export_token_with_the_importing_cluster_and_keeps_it_across_restarts()
+    public async Task A_cold_move_shares_the_export_token_and_CA_with_the_importing_cluster_and_keeps_them_across_restarts()
     {
         var validation = FrozenWorld.Load("onprem-to-cloud");
         var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
@@ -364,6 +364,10 @@ public sealed class ExportTokenTests
                 Assert.Equal(firstToken, token);
                 if (pass.Steps.Single(s => s.Id == cold.Id).Phase == StepPhase.Succeeded)
                 {
+                    // The export proxy's CA travels with it, in the ConfigMap each import names (ca.pem).
+                    var caConfigMap = receiver["spec"]!["dataVolumeTemplates"]![0]!["spec"]!["source"]!["http"]!["certConfigMap"]!.GetValue<string>();
+                    var ca = sim.Host.World.Clusters[cold.To.Cluster].Store.Get(Reconcile.Simulator.Api.ResourceRegistry.ConfigMap, receiver["metadata"]!["namespace"]!.GetValue<string>(), caConfigMap)!;
+                    Assert.Equal(Reconcile.Simulator.World.SimulatedWorld.ExportProxyCaCertificate(cold.From.Cluster), ca["data"]!["ca.pem"]!.GetValue<string>());
                     return;
                 }
             }

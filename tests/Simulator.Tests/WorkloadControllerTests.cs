@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Reconcile.Simulator.Api;
+using Reconcile.Simulator.World;
 
 namespace Reconcile.Simulator.Tests;
 
@@ -11,7 +12,10 @@ public sealed class WorkloadControllerTests
     [Fact]
     public void A_snapshot_export_serves_the_restored_claims_and_the_target_imports_them_at_link_speed()
     {
-        var w = new FrozenWorld("fra-to-sgp");
+        // fra-1 gets an export proxy of its own, so the export and the URL name one cluster.
+        var w = new FrozenWorld("fra-to-sgp", text => text.Replace(
+            "synchronizationAddress: \"virt-sync.fra-1.example.net:9185\"}",
+            "synchronizationAddress: \"virt-sync.fra-1.example.net:9185\", exportAddress: \"vmexport.fra-1.example.net\"}", StringComparison.Ordinal));
         w.Namespace("sgp-1", "payments");
         w.Store("fra-1").Create(ResourceRegistry.Snapshot, "payments", Obj("snap", new JsonObject { ["source"] = new JsonObject { ["apiGroup"] = "kubevirt.io", ["kind"] = "VirtualMachine", ["name"] = "app-0" } }), "test");
         w.Store("fra-1").Create(ResourceRegistry.Export, "payments", Obj("exp", new JsonObject { ["source"] = new JsonObject { ["apiGroup"] = "snapshot.kubevirt.io", ["kind"] = "VirtualMachineSnapshot", ["name"] = "snap" } }), "test");
@@ -24,17 +28,31 @@ public sealed class WorkloadControllerTests
         Assert.Equal("Ready", export["status"]!["phase"]!.GetValue<string>());
         Assert.Equal(["exp-app-0-root"], export["status"]!["links"]!["external"]!["volumes"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()));
 
-        // The URL names fra-2's export proxy, so the import crosses the fra-2~sgp-1 link (10 Gbit/s): 40 GiB in about 34 s.
-        var url = "https://vmexport.fra-2.example.net/api/export.kubevirt.io/v1/namespaces/payments/virtualmachineexports/exp/volumes/exp-app-0-root/disk.img.gz";
-        w.Store("sgp-1").Create(ResourceRegistry.DataVolume, "payments", Obj("app-0-root", new JsonObject
+        var proxyCa = export["status"]!["links"]!["external"]!["cert"]!.GetValue<string>();
+        Assert.Equal(SimulatedWorld.ExportProxyCaCertificate("fra-1"), proxyCa);
+
+        // An importer that does not trust the source's export proxy fails its TLS handshake and never completes.
+        var url = "https://vmexport.fra-1.example.net/api/export.kubevirt.io/v1/namespaces/payments/virtualmachineexports/exp/volumes/exp-app-0-root/disk.img.gz";
+        JsonObject Import(string name, string? certConfigMap) => Obj(name, new JsonObject
         {
-            ["source"] = new JsonObject { ["http"] = new JsonObject { ["url"] = url } },
+            ["source"] = new JsonObject { ["http"] = new JsonObject { ["url"] = url, ["certConfigMap"] = certConfigMap } },
             ["storage"] = new JsonObject { ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["storage"] = "40Gi" } } },
-        }), "test");
-        w.Run(TimeSpan.FromSeconds(25));
+        });
+        w.Store("sgp-1").Create(ResourceRegistry.DataVolume, "payments", Import("untrusting", null), "test");
+        w.Run(TimeSpan.FromMinutes(10));
+        var refused = w.Store("sgp-1").Get(ResourceRegistry.DataVolume, "payments", "untrusting")!["status"]!;
+        Assert.Equal("ImportInProgress", refused["phase"]!.GetValue<string>());
+        Assert.Contains("x509: certificate signed by unknown authority", refused["conditions"]![0]!["message"]!.GetValue<string>());
+        Assert.True(refused["restartCount"]!.GetValue<long>() > 0);
+
+        // With the proxy's CA in the certConfigMap, the import crosses the fra-1~sgp-1 link at link speed.
+        w.Store("sgp-1").Create(ResourceRegistry.ConfigMap, "payments", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "exp-ca" }, ["data"] = new JsonObject { ["ca.pem"] = proxyCa } }, "test");
+        w.Store("sgp-1").Create(ResourceRegistry.DataVolume, "payments", Import("app-0-root", "exp-ca"), "test");
+        var seconds = 40.0 * 1024 * 1024 * 1024 / (w.World.Topology.FindLink("fra-1", "sgp-1")!.BandwidthBitsPerSecond / 8.0);
+        w.Run(TimeSpan.FromSeconds(Math.Floor(seconds * 0.8)));
         var importing = w.Store("sgp-1").Get(ResourceRegistry.DataVolume, "payments", "app-0-root")!["status"]!;
         Assert.Equal("ImportInProgress", importing["phase"]!.GetValue<string>());
-        w.Run(TimeSpan.FromSeconds(15));
+        w.Run(TimeSpan.FromSeconds(Math.Ceiling(seconds * 0.3)));
         Assert.Equal("Succeeded", w.Store("sgp-1").Get(ResourceRegistry.DataVolume, "payments", "app-0-root")!["status"]!["phase"]!.GetValue<string>());
     }
 

@@ -167,7 +167,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
                 AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), ("vmexport.yaml.sbn", "export", export)]);
                 var exportUrl = ExportVolumesUrl(scope, from, namespaceOn(from), name);
-                AddStepFile(files, to, step.Id, [("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), (exportUrl, KubernetesName.Of(name, "token-header"))))]);
+                AddStepFile(files, to, step.Id, [("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), (exportUrl, KubernetesName.Of(name, "token-header"), KubernetesName.Of(name, "export-ca"))))]);
             }
         }
     }
@@ -199,6 +199,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
                     ["labels"] = Pairs(labels),
                     ["import_url"] = $"{exportUrl}/{name}-{claim}/disk.img.gz",
                     ["header_secret"] = KubernetesName.Of(name, "token-header"),
+                    ["cert_config_map"] = KubernetesName.Of(name, "export-ca"),
                     ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
                     ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
                 };
@@ -280,8 +281,8 @@ public sealed class ManifestRenderer(TemplateSet templates)
         ["node_selector"] = Pairs(nodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)),
     };
 
-    /// <param name="import">For a cold move: the source export's volume URL prefix and the header secret for its token.</param>
-    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns, (string UrlPrefix, string HeaderSecret)? import = null)
+    /// <param name="import">For a cold move: the source export's volume URL prefix, the header secret for its token and the ConfigMap for its CA.</param>
+    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns, (string UrlPrefix, string HeaderSecret, string CaConfigMap)? import = null)
     {
         // Every disk needs a volume on the target: a blank DataVolume the migration fills (KubeVirt mirrors
         // every disk into the receiver's volumes), one importing the export (cold), or, for staged moves,
@@ -297,6 +298,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             {
                 ["import_url"] = import is { } i && blank ? $"{i.UrlPrefix}/{claim}/disk.img.gz" : null,
                 ["header_secret"] = import?.HeaderSecret,
+                ["cert_config_map"] = import?.CaConfigMap,
                 ["name"] = volume.Name,
                 ["claim"] = claim,
                 ["blank"] = blank,

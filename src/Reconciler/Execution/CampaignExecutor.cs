@@ -389,13 +389,21 @@ public sealed partial class CampaignExecutor
 
     /// <summary>
     /// The step's objects, target cluster first (the receiving side waits for the sender, as Forklift orders
-    /// them). Idempotent: a pass that finds the step's objects missing calls it again.
+    /// them), except where the step exports disks: then the export's side first, and the importing side only
+    /// once the export publishes its CA (CDI's importer mounts the certConfigMap). Idempotent: a pass that
+    /// finds the step's objects missing calls it again.
     /// </summary>
     private async Task CreateAsync(GraphStep step, CancellationToken cancel)
     {
-        await ShareExportTokenAsync(step, cancel);
-        foreach (var (cluster, objects) in StepObjects(step).OrderBy(p => p.Cluster == step.From?.Cluster ? 1 : 0))
+        var export = ExportOf(step);
+        var ordered = StepObjects(step).OrderBy(p => export is null ? (p.Cluster == step.From?.Cluster ? 1 : 0) : (p.Cluster == export.Value.Cluster ? 0 : 1));
+        foreach (var (cluster, objects) in ordered)
         {
+            if (export is { } e && cluster != e.Cluster && !await ShareExportCredentialsAsync(step, e.Cluster, e.Export, cancel))
+            {
+                return;
+            }
+
             var gateway = clusters[cluster];
             foreach (var ns in objects.Select(o => o["metadata"]?["namespace"]?.GetValue<string>()).OfType<string>().Distinct())
             {
@@ -417,51 +425,84 @@ public sealed partial class CampaignExecutor
         }
     }
 
+    private (string Cluster, JsonObject Export)? ExportOf(GraphStep step) =>
+        StepObjects(step).SelectMany(p => p.Objects.Select(o => (p.Cluster, Obj: o))).FirstOrDefault(x => Kind(x.Obj) == "VirtualMachineExport") is { Obj: not null } found
+            ? (found.Cluster, found.Obj)
+            : null;
+
     /// <summary>
-    /// A VirtualMachineExport names its token Secret (tokenSecretRef); the importing DataVolumes send
-    /// that token as the x-kubevirt-export-token header from a Secret in the target cluster. The
-    /// token is made once per step and kept in the source Secret, so a restart reuses it.
+    /// What the importing side needs from the export, as KubeVirt's own generated DataVolumes get it
+    /// (virt-exportserver/exportserver.go): the token, sent as the x-kubevirt-export-token header from a
+    /// Secret in the target cluster, and the export proxy's CA (status.links.external.cert) in a ConfigMap
+    /// under key ca.pem named by each DataVolume's certConfigMap. The token is made once per step and kept
+    /// in the source Secret (tokenSecretRef), so a restart reuses it. False while the export has not yet
+    /// published its CA: the importing side waits for the next pass.
     /// </summary>
-    private async Task ShareExportTokenAsync(GraphStep step, CancellationToken cancel)
+    private async Task<bool> ShareExportCredentialsAsync(GraphStep step, string exportCluster, JsonObject export, CancellationToken cancel)
     {
-        var objects = StepObjects(step).ToList();
-        var export = objects.SelectMany(o => o.Objects.Select(x => (o.Cluster, Obj: x))).FirstOrDefault(x => Kind(x.Obj) == "VirtualMachineExport");
-        if (export.Obj?["spec"]?["tokenSecretRef"]?.GetValue<string>() is not { } tokenSecret)
+        var exportNs = export["metadata"]!["namespace"]!.GetValue<string>();
+        var source = clusters[exportCluster];
+        if (export["spec"]?["tokenSecretRef"]?.GetValue<string>() is { } tokenSecret)
         {
-            return;
-        }
-
-        var exportNs = export.Obj["metadata"]!["namespace"]!.GetValue<string>();
-        var source = clusters[export.Cluster];
-        await source.EnsureNamespaceAsync(exportNs, cancel);
-        var existing = await source.GetAsync("v1", "Secret", exportNs, tokenSecret, cancel);
-        var token = existing?["data"]?["token"]?.GetValue<string>() is { } encoded
-            ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded))
-            : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        await source.ApplyAsync(Secret(tokenSecret, exportNs, new JsonObject { ["token"] = token }), cancel);
-
-        foreach (var (cluster, list) in objects.Where(o => o.Cluster != export.Cluster))
-        {
-            var headerSecrets = list.SelectMany(o => HeaderSecrets(o)).Distinct();
-            foreach (var (ns, name) in headerSecrets)
+            var existing = await source.GetAsync("v1", "Secret", exportNs, tokenSecret, cancel);
+            var token = existing?["data"]?["token"]?.GetValue<string>() is { } encoded
+                ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded))
+                : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+            await source.ApplyAsync(Secret(tokenSecret, exportNs, new JsonObject { ["token"] = token }), cancel);
+            foreach (var (cluster, list) in StepObjects(step).Where(o => o.Cluster != exportCluster))
             {
-                await clusters[cluster].EnsureNamespaceAsync(ns, cancel);
-                await clusters[cluster].ApplyAsync(Secret(name, ns, new JsonObject { ["token"] = $"x-kubevirt-export-token: {token}" }), cancel);
+                foreach (var (ns, name) in list.SelectMany(o => HttpSources(o)).SelectMany(s => s.HeaderSecrets.Select(h => (s.Namespace, h))).Distinct())
+                {
+                    await clusters[cluster].EnsureNamespaceAsync(ns, cancel);
+                    await clusters[cluster].ApplyAsync(Secret(name, ns, new JsonObject { ["token"] = $"x-kubevirt-export-token: {token}" }), cancel);
+                }
             }
         }
+
+        var live = await source.GetAsync(export["apiVersion"]!.GetValue<string>(), "VirtualMachineExport", exportNs, export["metadata"]!["name"]!.GetValue<string>(), cancel);
+        var needsCa = StepObjects(step).Where(o => o.Cluster != exportCluster).SelectMany(o => o.Objects.SelectMany(HttpSources)).Any(s => s.CertConfigMap is not null);
+        if (!needsCa)
+        {
+            return true;
+        }
+
+        if (live?["status"]?["links"]?["external"]?["cert"]?.GetValue<string>() is not { Length: > 0 } ca)
+        {
+            return false;
+        }
+
+        foreach (var (cluster, list) in StepObjects(step).Where(o => o.Cluster != exportCluster))
+        {
+            foreach (var (ns, name) in list.SelectMany(o => HttpSources(o)).Where(s => s.CertConfigMap is not null).Select(s => (s.Namespace, s.CertConfigMap!)).Distinct())
+            {
+                await clusters[cluster].EnsureNamespaceAsync(ns, cancel);
+                await clusters[cluster].ApplyAsync(CaConfigMap(name, ns, ca), cancel);
+            }
+        }
+
+        return true;
     }
 
-    /// <summary>The header Secrets a DataVolume, or a VM's dataVolumeTemplates, import with.</summary>
-    private static IEnumerable<(string Namespace, string Name)> HeaderSecrets(JsonObject obj)
+    private static JsonObject CaConfigMap(string name, string ns, string ca) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "ConfigMap",
+        ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "reconcile" } },
+        ["data"] = new JsonObject { ["ca.pem"] = ca },
+    };
+
+    private sealed record HttpSource(string Namespace, IReadOnlyList<string> HeaderSecrets, string? CertConfigMap);
+
+    /// <summary>The HTTP import sources of a DataVolume, or of a VM's dataVolumeTemplates.</summary>
+    private static IEnumerable<HttpSource> HttpSources(JsonObject obj)
     {
         var ns = obj["metadata"]?["namespace"]?.GetValue<string>() ?? "default";
         var specs = Kind(obj) == "DataVolume" ? [obj["spec"]] : (obj["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).Select(t => t?["spec"]);
-        foreach (var spec in specs)
+        foreach (var http in specs.Select(spec => spec?["source"]?["http"]).OfType<JsonObject>())
         {
-            foreach (var secret in spec?["source"]?["http"]?["secretExtraHeaders"]?.AsArray() ?? [])
-            {
-                yield return (ns, secret!.GetValue<string>());
-            }
+            yield return new HttpSource(ns,
+                [.. (http["secretExtraHeaders"]?.AsArray() ?? []).Select(h => h!.GetValue<string>())],
+                http["certConfigMap"]?.GetValue<string>());
         }
     }
 

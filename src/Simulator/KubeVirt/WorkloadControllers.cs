@@ -112,22 +112,40 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                 };
             })]);
             SetStatus(cluster.Store, ResourceRegistry.Export, export, ready
-                ? new JsonObject { ["phase"] = "Ready", ["links"] = new JsonObject { ["external"] = new JsonObject { ["volumes"] = volumes } } }
+                ? new JsonObject { ["phase"] = "Ready", ["links"] = new JsonObject { ["external"] = new JsonObject { ["cert"] = SimulatedWorld.ExportProxyCaCertificate(cluster.Name), ["volumes"] = volumes } } }
                 : new JsonObject { ["phase"] = "Pending" });
         }
     }
 
-    /// <summary>CDI imports at the path's bandwidth: the link from the cluster whose export the URL names, or this cluster's migration network.</summary>
+    /// <summary>
+    /// CDI imports at the path's bandwidth: the link from the cluster whose export the URL names, or this
+    /// cluster's migration network. An HTTPS import from another cluster's export proxy verifies its
+    /// certificate against the certConfigMap's ca.pem (CDI mounts it into the importer); without the
+    /// proxy's CA the importer fails its TLS handshake and restarts, and the DataVolume never completes.
+    /// </summary>
     private void DataVolumes(SimulatedCluster cluster, DateTime now)
     {
         foreach (var dv in cluster.Store.List(ResourceRegistry.DataVolume, null).Items.Where(d => d["status"]?["phase"]?.GetValue<string>() != "Succeeded"))
         {
             var size = Reconcile.Compiler.Model.Quantities.Bytes(dv["spec"]?["storage"]?["resources"]?["requests"]?["storage"]?.ToString() ?? "0") ?? 0;
-            var url = dv["spec"]?["source"]?["http"]?["url"]?.GetValue<string>();
+            var http = dv["spec"]?["source"]?["http"];
+            var url = http?["url"]?.GetValue<string>();
             double seconds = 0;
             if (url is not null && Uri.TryCreate(url, UriKind.Absolute, out var uri))
             {
                 var from = world.Clusters.Values.FirstOrDefault(c => c.Model.KubeVirt.ExportAddress == uri.Authority || c.Model.KubeVirt.ExportAddress == uri.Host);
+                if (from is not null && UntrustedProxy(cluster, dv, http!, from) is { } refusal)
+                {
+                    SetStatus(cluster.Store, ResourceRegistry.DataVolume, dv, new JsonObject
+                    {
+                        ["phase"] = "ImportInProgress",
+                        ["progress"] = "N/A",
+                        ["restartCount"] = (long)(Age(dv, now) / ImporterRestartSeconds),
+                        ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Running", ["status"] = "False", ["reason"] = "Error", ["message"] = refusal }),
+                    });
+                    continue;
+                }
+
                 var bits = from is null || from.Name == cluster.Name
                     ? cluster.Model.Migration.BandwidthBitsPerSecond
                     : world.Topology.FindLink(from.Name, cluster.Name)?.BandwidthBitsPerSecond ?? cluster.Model.Migration.BandwidthBitsPerSecond;
@@ -142,6 +160,25 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                 ["progress"] = done ? "100.0%" : $"{progress.ToString("0.0", CultureInfo.InvariantCulture)}%",
             });
         }
+    }
+
+    private const double ImporterRestartSeconds = 30;
+
+    /// <summary>Why the importer cannot trust <paramref name="from"/>'s export proxy, or null when it can.</summary>
+    private static string? UntrustedProxy(SimulatedCluster cluster, JsonObject dv, JsonNode http, SimulatedCluster from)
+    {
+        if (from.Name == cluster.Name)
+        {
+            return null;
+        }
+
+        var ns = dv["metadata"]!["namespace"]!.GetValue<string>();
+        var name = http["certConfigMap"]?.GetValue<string>();
+        var ca = name is null ? null : cluster.Store.Get(ResourceRegistry.ConfigMap, ns, name)?["data"]?["ca.pem"]?.GetValue<string>();
+        return ca == SimulatedWorld.ExportProxyCaCertificate(from.Name)
+            ? null
+            : $"Unable to connect to http data source: Get \"{http["url"]}\": tls: failed to verify certificate: x509: certificate signed by unknown authority" +
+              (name is null ? " (the DataVolume names no certConfigMap)" : $" (ConfigMap {name} holds no ca.pem with the export proxy's CA)");
     }
 
     /// <summary>The annotation KubeVirt puts on a receiver VMI (virtv1.CreateMigrationTarget).</summary>

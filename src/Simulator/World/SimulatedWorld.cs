@@ -133,6 +133,10 @@ public sealed class SimulatedWorld
     }
 
     /// <summary>A stand-in PEM block naming its cluster (the simulator does no TLS; trust is checked by comparing bundles).</summary>
+    /// <summary>The CA that signs a cluster's virt-exportproxy certificate; exports publish it in status.links.external.cert.</summary>
+    public static string ExportProxyCaCertificate(string cluster) =>
+        $"-----BEGIN CERTIFICATE-----\n{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"simulated export proxy CA of {cluster}"))}\n-----END CERTIFICATE-----\n";
+
     public static string CaCertificate(string cluster) =>
         $"-----BEGIN CERTIFICATE-----\n{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"simulated KubeVirt CA of {cluster}"))}\n-----END CERTIFICATE-----\n";
 

@@ -85,6 +85,24 @@ public sealed class ManifestConformanceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ExampleTests.Examples), MemberType = typeof(ExampleTests))]
+    public void Every_import_from_an_export_proxy_sends_its_token_and_trusts_its_CA(string example)
+    {
+        var sources = Render(example).Files.SelectMany(ParseAll)
+            .SelectMany(o => o["kind"]!.GetValue<string>() == "DataVolume"
+                ? [o["spec"]!]
+                : (o["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).Select(t => t!["spec"]!))
+            .Select(spec => spec["source"]?["http"]).OfType<JsonObject>().ToList();
+        Assert.All(sources, http =>
+        {
+            Assert.StartsWith("https://", http["url"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Single(http["secretExtraHeaders"]!.AsArray());
+            Assert.NotEqual(http["secretExtraHeaders"]![0]!.GetValue<string>(), http["certConfigMap"]!.GetValue<string>());
+            Assert.Null(http["insecureSkipVerify"]);
+        });
+    }
+
     [Fact]
     public void A_staged_move_seeds_the_claims_its_receiver_uses_from_an_export_of_an_online_snapshot()
     {
