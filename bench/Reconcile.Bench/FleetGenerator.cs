@@ -25,7 +25,7 @@ public static class FleetGenerator
         for (var c = 0; c < clusters.Count; c++)
         {
             topology.Append(Inv($"    - name: {clusters[c]}\n      region: r{c % half}{(c < half ? "a" : "b")}\n      kubevirt: {{version: v1.10.0, synchronizationAddress: \"sync.{clusters[c]}.example.net:9185\"}}\n"));
-            topology.Append(Inv($"      migration: {{cidr: 10.{c}.0.0/16, ports: 49152-49215, tls: true, mtu: 9000}}\n      nodes:\n"));
+            topology.Append(Inv($"      migration: {{cidr: 10.{c}.0.0/16, tls: true, mtu: 9000}}\n      nodes:\n"));
             for (var n = 0; n < 16; n++)
             {
                 topology.Append(Inv($"        - {{name: {clusters[c]}-w{n}, cpuModel: Cascadelake-Server, memory: 1Ti}}\n"));

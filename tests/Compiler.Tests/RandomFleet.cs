@@ -25,7 +25,7 @@ internal static class RandomFleet
         foreach (var c in clusters)
         {
             yaml.Append(Inv($"    - name: {c}\n      region: {region[c]}\n      kubevirt: {{version: v1.10.0, synchronizationAddress: \"sync.{c}.example.net:9185\", exportAddress: \"export.{c}.example.net\"}}\n"));
-            yaml.Append(Inv($"      migration: {{cidr: 10.{clusters.IndexOf(c)}.0.0/16, ports: 49152-49215, tls: true, mtu: 1500, bandwidth: {random.Next(1, 26)}Gbps, parallelMigrationsPerCluster: {random.Next(2, 6)}, parallelOutboundMigrationsPerNode: {random.Next(1, 3)}}}\n"));
+            yaml.Append(Inv($"      migration: {{cidr: 10.{clusters.IndexOf(c)}.0.0/16, tls: true, mtu: 1500, bandwidth: {random.Next(1, 26)}Gbps, parallelMigrationsPerCluster: {random.Next(2, 6)}, parallelOutboundMigrationsPerNode: {random.Next(1, 3)}}}\n"));
             yaml.Append("      nodes:\n");
             foreach (var n in nodes[c])
             {

@@ -70,7 +70,7 @@ public sealed class MigrationEngineTests
     [InlineData("v1.9.0", ", MigrationStallDetection", "only virt-controller is allowed to set priority", null, true)]
     public void Each_release_serves_and_admits_what_it_has(string release, string gates, string priority, string? downtime, bool exportV1)
     {
-        var w = new FrozenWorld("fra-to-sgp", text => text.Replace("version: v1.6.2, featureGates: [DecentralizedLiveMigration]", $"version: {release}, featureGates: [DecentralizedLiveMigration{gates}]", StringComparison.Ordinal));
+        var w = new FrozenWorld("fra-to-sgp", text => FrozenWorld.WithoutIsolation(text).Replace("version: v1.6.2, featureGates: [DecentralizedLiveMigration]", $"version: {release}, featureGates: [DecentralizedLiveMigration{gates}]", StringComparison.Ordinal));
         Assert.Contains(priority, Assert.Throws<ApiError>(() => w.Migrate("fra-1", "payments", "p", "app-0", new JsonObject { ["priority"] = "user-triggered" })).Message);
 
         var policy = () => w.Policy("fra-1", "short", new JsonObject { ["tier"] = "app" }, new JsonObject { ["maxDowntimeMs"] = 100 });
@@ -192,7 +192,7 @@ public sealed class MigrationEngineTests
     [Fact]
     public void A_decentralized_pair_moves_the_VM_to_the_other_cluster()
     {
-        var w = new FrozenWorld("fra-to-sgp");
+        var w = new FrozenWorld("fra-to-sgp", FrozenWorld.WithoutIsolation);
         w.Namespace("fra-2", "payments");
         w.TrustEachOther("fra-1", "fra-2");
         // The receiving side first, as Forklift does: a VM waiting as receiver and the target VMIM.
@@ -226,7 +226,7 @@ public sealed class MigrationEngineTests
     [Fact]
     public void A_decentralized_pair_between_clusters_that_do_not_trust_each_other_fails_the_handshake()
     {
-        var w = new FrozenWorld("fra-to-sgp");
+        var w = new FrozenWorld("fra-to-sgp", FrozenWorld.WithoutIsolation);
         w.Namespace("fra-2", "payments");
         w.Receiver("fra-2", "payments", "app-0");
         w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
@@ -273,7 +273,7 @@ public sealed class MigrationEngineTests
     {
         double Seconds(JsonObject? fault)
         {
-            var w = new FrozenWorld("fra-to-sgp");
+            var w = new FrozenWorld("fra-to-sgp", FrozenWorld.WithoutIsolation);
             w.TrustEachOther("fra-1", "sgp-1");
             if (fault is not null)
             {

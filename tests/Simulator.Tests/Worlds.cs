@@ -44,6 +44,28 @@ internal sealed class FrozenWorld
 
     public ClusterStore Store(string cluster) => World.Clusters[cluster].Store;
 
+    /// <summary>A topology's text without its declared isolation, for tests about something other than network policies.</summary>
+    public static string WithoutIsolation(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"(\n\s*isolatedBy: \[[^\]]*\][^\n]*)|(isolatedBy: \[[^\]]*\], )", "");
+
+    /// <summary>Applies what `compile` renders for <paramref name="example"/> into each cluster's static/ folder whose name matches <paramref name="files"/>.</summary>
+    public void ApplyRendered(string example, Func<string, bool> files)
+    {
+        var validation = Load(example);
+        var result = Reconcile.Compiler.Compilation.Run(validation, Start, new Reconcile.Compiler.Rendering.TemplateSet(null, Repository.Root));
+        foreach (var (path, content) in result.Files.Where(f => f.Key.Contains("/static/", StringComparison.Ordinal) && files(Path.GetFileName(f.Key))))
+        {
+            var cluster = path[..path.IndexOf('/')];
+            var documents = new List<Reconcile.Compiler.Loading.PlanDocument>();
+            Reconcile.Compiler.Loading.PlanLoader.LoadText(path, content, documents, []);
+            foreach (var obj in documents.Select(d => d.Root).OfType<JsonObject>())
+            {
+                var kind = Store(cluster).Registry.FindKind(obj["apiVersion"]!.GetValue<string>(), obj["kind"]!.GetValue<string>())!;
+                Store(cluster).Create(kind, obj["metadata"]?["namespace"]?.GetValue<string>() ?? "", obj, "reconcile");
+            }
+        }
+    }
+
     /// <summary>Moves simulated time in steps of <paramref name="step"/>, ticking the engine each time.</summary>
     public void Run(TimeSpan duration, TimeSpan? step = null)
     {

@@ -96,7 +96,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor HostDevices = new("RC3008", "host-devices", E, null,
         "VMs with host devices (GPU, SR-IOV) cannot live-migrate; detach them or use `mode: Cold` for this move.");
     public static readonly DiagnosticDescriptor MigrationNetworkMissing = new("RC3009", "migration-network-missing", E, "S8",
-        "Set migration.cidr and migration.ports (e.g. 49152-49215) on both clusters so the NetworkPolicy can admit the peer.");
+        "Set migration.cidr (the addresses this cluster's virt-handlers migrate from, as the peer sees them) so the isolating peer's policy can admit them.");
     public static readonly DiagnosticDescriptor MtuMismatch = new("RC3010", "mtu-mismatch", E, "S24",
         "Use the same MTU (e.g. 9000 end to end) on every hop, or lower the larger ones to the path's smallest.");
     public static readonly DiagnosticDescriptor CpuManagerNotStatic = new("RC3011", "cpu-manager-not-static", E, "S12",
@@ -121,6 +121,12 @@ public static class DiagnosticCatalog
         "Declare kubevirt.version as the cluster runs it (`kubectl get kubevirt -A -o jsonpath='{.items[0].status.observedKubeVirtVersion}'`); Reconcile renders for v1.6.0 and later.");
     public static readonly DiagnosticDescriptor MaxDowntimeNotEnforced = new("RC3021", "max-downtime-not-enforced", W, "S23",
         "Plan with QEMU's 300ms, or run KubeVirt v1.9.0 or later with the MigrationStallDetection feature gate on the sending cluster so the MigrationPolicy's maxDowntimeMs applies.");
+    public static readonly DiagnosticDescriptor MigrationPortsIgnored = new("RC3023", "migration-ports-ignored", W, "S8",
+        "Remove migration.ports: KubeVirt's migration proxies listen on random ports (pkg/virt-handler/migration-proxy binds port 0), so a port range would refuse migrations; the rendered policies open every TCP port to the peers' migration CIDRs instead.");
+    public static readonly DiagnosticDescriptor MultiNetworkPolicyWithoutAttachment = new("RC3024", "multi-network-policy-without-attachment", E, "S13",
+        "MultiNetworkPolicy governs Multus attachments only: set migration.network to the NetworkAttachmentDefinition KubeVirt migrates over, or drop MultiNetworkPolicy from isolatedBy.");
+    public static readonly DiagnosticDescriptor NetworkPolicyMissesAttachment = new("RC3025", "network-policy-misses-attachment", I, "S13",
+        "NetworkPolicy filters the pod network only, not the Multus migration network; if a multi-networkpolicy implementation isolates that attachment, add MultiNetworkPolicy to isolatedBy so Reconcile opens it.");
     public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
         "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 

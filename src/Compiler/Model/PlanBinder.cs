@@ -57,6 +57,7 @@ public static class PlanBinder
                 migration.OptStr("network"),
                 migration.OptStr("cidr"),
                 migration.OptStr("ports"),
+                [.. migration.Strings("isolatedBy").Select(i => Enum.TryParse<NetworkIsolation>(i, out var isolation) ? isolation : (NetworkIsolation?)null).OfType<NetworkIsolation>().Distinct()],
                 migration.Bool("tls", true),
                 migration.Int("mtu", 1500),
                 migration.OptBits("bandwidth") ?? 10_000_000_000,

@@ -80,10 +80,24 @@ public sealed record KubeVirtInstall(Version? Version, ImmutableArray<string> Fe
     public string Describe() => Version is { } v ? $"v{v}" : "an undeclared version";
 }
 
+/// <summary>
+/// How a cluster isolates KubeVirt's pods (default-deny in the kubevirt namespace), and so what Reconcile
+/// must open for migrations there: NetworkPolicy governs the pod network, MultiNetworkPolicy (the
+/// k8snetworkplumbingwg implementation) a Multus migration network, which NetworkPolicy never sees.
+/// </summary>
+public enum NetworkIsolation
+{
+    NetworkPolicy,
+    MultiNetworkPolicy,
+}
+
+/// <param name="Ports">Declared by older topologies; KubeVirt's migration proxies listen on random ports, so it is not used (RC3023).</param>
+/// <param name="IsolatedBy">What isolates the kubevirt namespace's pods; empty when nothing does.</param>
 public sealed record MigrationNetwork(
     string? Network,
     string? Cidr,
     string? Ports,
+    ImmutableArray<NetworkIsolation> IsolatedBy,
     bool Tls,
     int Mtu,
     long BandwidthBitsPerSecond,

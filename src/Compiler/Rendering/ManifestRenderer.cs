@@ -45,6 +45,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         var steps = graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).ToList();
         var clusters = steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
         var vmsById = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var livePeers = scope.LivePeers();
         foreach (var cluster in clusters)
         {
             var statics = new List<string>();
@@ -58,16 +59,15 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 }
             }
 
-            var peers = steps.Where(s => s.From!.Cluster != s.To!.Cluster && (s.From.Cluster == cluster || s.To.Cluster == cluster))
-                .Select(s => s.From!.Cluster == cluster ? s.To!.Cluster : s.From.Cluster).Distinct().Order(StringComparer.Ordinal)
-                .Select(scope.Cluster).OfType<Cluster>().ToList();
-            if (peers.Count > 0 && scope.Cluster(cluster) is { Migration.Ports: { } ports })
+            if (livePeers.TryGetValue(cluster, out var peerNames))
             {
-                var file = "networkpolicy-migration.yaml";
-                if (RenderFile("networkpolicy.yaml.sbn", "network", NetworkData(plan, ports, peers)) is { } text)
+                foreach (var (file, policy) in MigrationPolicies.For(plan.Name, scope.Cluster(cluster)!, [.. peerNames.Select(scope.Cluster).OfType<Cluster>()]))
                 {
-                    files.Add(new RenderedFile($"{cluster}/static/{file}", text));
-                    statics.Add(file);
+                    if (RenderFile("networkpolicy.yaml.sbn", "policy", policy) is { } text)
+                    {
+                        files.Add(new RenderedFile($"{cluster}/static/{file}", text));
+                        statics.Add(file);
+                    }
                 }
             }
 
@@ -398,28 +398,6 @@ public sealed class ManifestRenderer(TemplateSet templates)
         };
     }
 
-    private static ScriptObject NetworkData(MigrationPlan plan, string ports, List<Cluster> peers)
-    {
-        var range = ports.Split('-');
-        var from = int.Parse(range[0], CultureInfo.InvariantCulture);
-        var peerList = new ScriptArray();
-        foreach (var cidr in peers.Select(p => p.Migration.Cidr).OfType<string>().Distinct().Order(StringComparer.Ordinal))
-        {
-            peerList.Add(new ScriptObject { ["cidr"] = cidr });
-        }
-
-        return new ScriptObject
-        {
-            ["name"] = KubernetesName.Of("reconcile", plan.Name, "migration"),
-            ["namespace"] = KubeVirtNamespace,
-            ["labels"] = Pairs(OwnedLabels(plan.Name)),
-            ["peers"] = peerList,
-            ["port_from"] = from,
-            ["port_to"] = range.Length > 1 ? int.Parse(range[1], CultureInfo.InvariantCulture) : from,
-            ["sync_port"] = SynchronizationPort,
-        };
-    }
-
     /// <summary>The PromQL of the plan's alerts for one cluster (docs/manifests.md explains each).</summary>
     private static ScriptObject AlertData(ExecutionGraph graph, PlanScope scope, string cluster)
     {
@@ -482,7 +460,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
         ["description"] = description,
     };
 
-    private static ScriptArray Pairs(IEnumerable<KeyValuePair<string, string>> map)
+    internal static ScriptArray Pairs(IEnumerable<KeyValuePair<string, string>> map)
     {
         var array = new ScriptArray();
         foreach (var (key, value) in map)

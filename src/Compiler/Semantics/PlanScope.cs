@@ -25,6 +25,26 @@ public sealed record PlanScope(
     public MoveMode ModeOf(Move move) => move.Mode ?? Plan.Strategy.Mode;
 
     /// <summary>
+    /// The hops of a move made by live migration: every hop of a Live or Staged move; of a Cold move only
+    /// the in-region hop to its <c>via</c> cluster, since its cut-over stops the VM and boots it afresh.
+    /// </summary>
+    public IEnumerable<(string From, string To)> LiveHops(Move move) =>
+        ModeOf(move) != MoveMode.Cold ? move.Hops : move.Via is { } via ? [(move.From, via)] : [];
+
+    /// <summary>The clusters each cluster exchanges live migrations with, across clusters, for the VMs this plan moves.</summary>
+    public IReadOnlyDictionary<string, SortedSet<string>> LivePeers()
+    {
+        var peers = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var (from, to) in Plan.Moves.Where(m => VmsOf(m).Any()).SelectMany(LiveHops).Where(h => h.From != h.To))
+        {
+            (peers.TryGetValue(from, out var a) ? a : peers[from] = new SortedSet<string>(StringComparer.Ordinal)).Add(to);
+            (peers.TryGetValue(to, out var b) ? b : peers[to] = new SortedSet<string>(StringComparer.Ordinal)).Add(from);
+        }
+
+        return peers;
+    }
+
+    /// <summary>
     /// A VM belongs to a move when it runs on the move's source cluster and matches its selector.
     /// A VM matched by two moves goes to the first (and RC2010 reports it).
     /// </summary>

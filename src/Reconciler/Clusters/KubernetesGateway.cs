@@ -10,7 +10,7 @@ namespace Reconcile.Reconciler.Clusters;
 /// <summary>
 /// One cluster through the official C# client (KubernetesClient): group kinds through the custom
 /// objects API (which serves any group), core ones through the typed API. Plurals follow the API's
-/// rule for the kinds Reconcile renders (…y → …ies, else …s).
+/// rule for the kinds Reconcile renders (…y → …ies, else …s), with the one exception it renders.
 /// </summary>
 public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClusterGateway
 {
@@ -23,9 +23,20 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
 
     public static string Plural(string kind)
     {
+        if (IrregularPlurals.TryGetValue(kind, out var plural))
+        {
+            return plural;
+        }
+
         var lower = kind.ToLowerInvariant();
         return lower.EndsWith('y') ? lower[..^1] + "ies" : lower + "s";
     }
+
+    /// <summary>Resources not named by the rule: multi-networkpolicy registers "multi-networkpolicies" (its clientset, pkg/client/…/multinetworkpolicy.go).</summary>
+    private static readonly IReadOnlyDictionary<string, string> IrregularPlurals = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["MultiNetworkPolicy"] = "multi-networkpolicies",
+    };
 
     private static (string Group, string Version) Split(string apiVersion) =>
         apiVersion.Contains('/') ? (apiVersion[..apiVersion.IndexOf('/')], apiVersion[(apiVersion.IndexOf('/') + 1)..]) : ("", apiVersion);

@@ -628,8 +628,25 @@ public sealed partial class CampaignExecutor
         var vmim = source.Objects?.FirstOrDefault(o => Kind(o) == "VirtualMachineInstanceMigration");
         if (vmim is null)
         {
-            // A cold move: done when the VM runs on the target.
-            return await VmRunsAtTargetAsync(step, cancel) ? Outcome.Succeeded : Outcome.Running;
+            // A cold move: done when the VM runs on the target. Its target side is created only once the
+            // export has published its CA, so until it exists the step is not yet fully created.
+            if (await VmRunsAtTargetAsync(step, cancel))
+            {
+                return Outcome.Succeeded;
+            }
+
+            foreach (var (cluster, list) in objects.Where(o => o.Cluster != step.From!.Cluster))
+            {
+                foreach (var obj in list)
+                {
+                    if (await Get(cluster, obj, cancel) is null)
+                    {
+                        return Outcome.Missing;
+                    }
+                }
+            }
+
+            return Outcome.Running;
         }
 
         var live = await Get(source.Cluster, vmim, cancel);

@@ -293,6 +293,12 @@ public sealed class MigrationEngine
                 continue;
             }
 
+            if (Network.MigrationFirewall.Refusal(world.Clusters[migration.Cluster], target, Network.MigrationFirewall.ProxyPort(migration.Key)) is { } blocked)
+            {
+                Fail(migration, now, $"Live migration failed: {blocked}");
+                continue;
+            }
+
             Transition(migration, "Pending", now);
         }
 
@@ -321,6 +327,13 @@ public sealed class MigrationEngine
                 var active = migrations.Values.Where(m => m.Cluster == migration.Cluster && m.Phase is not ("Pending" or "Synchronizing")).ToList();
                 if (active.Count < perCluster && active.Count(m => m.SourceNode == migration.SourceNode) < perNode)
                 {
+                    // A migration inside the cluster crosses its own migration network between two virt-handlers.
+                    if (!migration.Decentralized && Network.MigrationFirewall.Refusal(cluster, cluster, Network.MigrationFirewall.ProxyPort(migration.Key)) is { } blocked)
+                    {
+                        Fail(migration, now, $"Live migration failed: {blocked}");
+                        continue;
+                    }
+
                     migration.Config = ConfigFor(cluster, migration);
                     migration.TargetNode = PickTarget(migration);
                     if (migration.TargetNode is null)

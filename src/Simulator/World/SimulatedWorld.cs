@@ -94,6 +94,8 @@ public sealed class SimulatedWorld
             store.Update(ResourceRegistry.Node, "", node.Name, created, Manager, statusOnly: true);
         }
 
+        Network.MigrationFirewall.Isolate(cluster, store, Manager);
+
         // The cluster's KubeVirt CA (kubevirt-facts §6): what peers must trust for decentralized migration.
         store.Create(ResourceRegistry.ConfigMap, "kubevirt", new JsonObject
         {

@@ -54,6 +54,9 @@ internal sealed class UpstreamSchemas
               "spec": {"$ref": "#/definitions/v1beta1.DataVolumeSpec"}}}
             """)!;
         roots[("networking.k8s.io/v1", "NetworkPolicy")] = components["io.k8s.api.networking.v1.NetworkPolicy"];
+        // multi-networkpolicy's v1beta1 is NetworkPolicy's schema under another group (its README; pkg/apis/k8s.cni.cncf.io/v1beta1/types.go),
+        // without endPort, which the check below then rejects.
+        roots[("k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy")] = WithoutEndPort(components);
         roots[("monitoring.coreos.com/v1", "PrometheusRule")] = PrometheusRule(reference);
         if (release is null)
         {
@@ -105,6 +108,50 @@ internal sealed class UpstreamSchemas
 
         Check(manifest, schema, "", problems);
         return problems;
+    }
+
+    /// <summary>NetworkPolicy's schema with its spec, rules and ports copied under new names, the port without endPort.</summary>
+    private static JsonNode WithoutEndPort(Dictionary<string, JsonNode> components)
+    {
+        const string Prefix = "#/components/schemas/";
+        var renamed = new[] { "NetworkPolicy", "NetworkPolicySpec", "NetworkPolicyIngressRule", "NetworkPolicyEgressRule", "NetworkPolicyPort" }
+            .ToDictionary(n => $"io.k8s.api.networking.v1.{n}", n => $"k8s.cni.cncf.io.v1beta1.Multi{n}", StringComparer.Ordinal);
+        void Rewire(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    if (obj["$ref"] is JsonValue reference && reference.GetValue<string>() is var target &&
+                        target.StartsWith(Prefix, StringComparison.Ordinal) && renamed.TryGetValue(target[Prefix.Length..], out var copy))
+                    {
+                        obj["$ref"] = Prefix + copy;
+                    }
+
+                    foreach (var (_, child) in obj.ToList())
+                    {
+                        Rewire(child);
+                    }
+
+                    break;
+                case JsonArray array:
+                    foreach (var child in array)
+                    {
+                        Rewire(child);
+                    }
+
+                    break;
+            }
+        }
+
+        foreach (var (original, copy) in renamed)
+        {
+            var schema = components[original].DeepClone();
+            Rewire(schema);
+            components[copy] = schema;
+        }
+
+        components["k8s.cni.cncf.io.v1beta1.MultiNetworkPolicyPort"]["properties"]!.AsObject().Remove("endPort");
+        return components["k8s.cni.cncf.io.v1beta1.MultiNetworkPolicy"];
     }
 
     private static JsonNode Crd(string reference, string file) => Yaml(Path.Combine(reference, file))["openAPIV3Schema"]!;

@@ -5,8 +5,7 @@ namespace Reconcile.Compiler.Semantics.Rules;
 
 /// <summary>
 /// The path a cross-cluster move takes: a link on every hop (RC3001, S5), latency within
-/// maxLiveLatency for live moves (RC3002, S2/S28), migration CIDR and ports on both ends (RC3009,
-/// S8), one MTU end to end (RC3010, S24), encryption (RC3013, S9), decentralized migration support
+/// maxLiveLatency for live moves (RC3002, S2/S28), one MTU end to end (RC3010, S24), encryption (RC3013, S9), decentralized migration support
 /// (RC3017), a sensible `via` (RC5005/RC5006, S28) and post-copy across regions (RC5004).
 /// </summary>
 public sealed class NetworkPathRule : IPlanRule
@@ -134,13 +133,6 @@ public sealed class NetworkPathRule : IPlanRule
 
     private static void CheckEnd(Move move, Cluster end, HashSet<string> reported, IDiagnosticWriter diagnostics)
     {
-        if ((end.Migration.Cidr is null || end.Migration.Ports is null) && reported.Add("net:" + end.Name))
-        {
-            var missing = end.Migration.Cidr is null ? end.Migration.Ports is null ? "migration.cidr and migration.ports" : "migration.cidr" : "migration.ports";
-            diagnostics.Write(DiagnosticCatalog.MigrationNetworkMissing.At(end.Source.At("migration"),
-                $"cluster {end.Name} has no {missing}, which move '{move.Name}' needs to open the peer's migration traffic"));
-        }
-
         // RC3020 covers a cluster whose release is missing or too old to render for.
         if (end.KubeVirt.Version is { } version && version >= KubeVirtInstall.OldestSupported &&
             !end.KubeVirt.SupportsDecentralizedMigration && reported.Add("kv:" + end.Name))

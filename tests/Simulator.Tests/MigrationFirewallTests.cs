@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using Reconcile.Simulator.Api;
+using Reconcile.Simulator.Network;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>
+/// Migrations through clusters whose kubevirt namespace is isolated (topology migration.isolatedBy): the
+/// simulator enforces NetworkPolicy and MultiNetworkPolicy on every connection, with the random proxy
+/// ports KubeVirt uses, and the policies `compile` renders must let exactly the plan's migrations through.
+/// </summary>
+public sealed class MigrationFirewallTests
+{
+    private static string FailureReason(FrozenWorld w, string cluster, string vmim) =>
+        w.Store(cluster).Get(ResourceRegistry.Migration, "payments", vmim)!["status"]!["migrationState"]!["failureReason"]!.GetValue<string>();
+
+    /// <summary>app-0 from fra-1 to fra-2, both isolated by NetworkPolicy and MultiNetworkPolicy in the example.</summary>
+    private static string MoveAcross(FrozenWorld w)
+    {
+        w.Namespace("fra-2", "payments");
+        w.TrustEachOther("fra-1", "fra-2");
+        w.Receiver("fra-2", "payments", "app-0");
+        w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
+        w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
+        return w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(30));
+    }
+
+    [Fact]
+    public void An_isolated_cluster_refuses_migrations_until_the_rendered_policies_admit_them()
+    {
+        var closed = new FrozenWorld("fra-to-sgp");
+        Assert.Equal("Failed", MoveAcross(closed));
+        Assert.Contains("cannot connect on port 9185", FailureReason(closed, "fra-1", "out"));
+        Assert.Contains("default-deny", FailureReason(closed, "fra-1", "out"));
+
+        var open = new FrozenWorld("fra-to-sgp");
+        open.ApplyRendered("fra-to-sgp", name => name.Contains("networkpolicy", StringComparison.Ordinal));
+        Assert.Equal("Succeeded", MoveAcross(open));
+    }
+
+    [Fact]
+    public void A_policy_limited_to_a_port_range_refuses_the_random_proxy_port()
+    {
+        var w = new FrozenWorld("fra-to-sgp");
+        w.ApplyRendered("fra-to-sgp", name => name.Contains("networkpolicy", StringComparison.Ordinal));
+        // The rule the earlier renderer wrote: the migration ports 49152-49215 only.
+        var multi = w.Store("fra-2").Get(MigrationFirewall.MultiNetworkPolicy, "kubevirt", "reconcile-fra-to-sgp-payments-migration")!;
+        multi["spec"]!["ingress"]![0]!["ports"] = new JsonArray(new JsonObject { ["protocol"] = "TCP", ["port"] = 49152 });
+        w.Store("fra-2").Update(MigrationFirewall.MultiNetworkPolicy, "kubevirt", "reconcile-fra-to-sgp-payments-migration", multi, "test");
+        Assert.Equal("Failed", MoveAcross(w));
+        Assert.Matches(@"dial tcp 10\.21\.0\.10:\d+: i/o timeout \(fra-2 MultiNetworkPolicy ingress isolated by", FailureReason(w, "fra-1", "out"));
+        Assert.NotInRange(MigrationFirewall.ProxyPort("fra-1/payments/out"), 49152, 49215);
+    }
+
+    [Fact]
+    public void Migrations_inside_an_isolated_cluster_need_its_own_range_on_the_attachment()
+    {
+        var closed = new FrozenWorld("fra-to-sgp");
+        closed.Migrate("fra-1", "payments", "local", "app-0");
+        Assert.Equal("Failed", closed.RunUntilFinal("fra-1", "payments", "local", TimeSpan.FromMinutes(30)));
+        Assert.Contains("MultiNetworkPolicy", FailureReason(closed, "fra-1", "local"));
+
+        var open = new FrozenWorld("fra-to-sgp");
+        open.ApplyRendered("fra-to-sgp", name => name.Contains("networkpolicy", StringComparison.Ordinal));
+        open.Migrate("fra-1", "payments", "local", "app-0");
+        Assert.Equal("Succeeded", open.RunUntilFinal("fra-1", "payments", "local", TimeSpan.FromMinutes(30)));
+    }
+
+    [Fact]
+    public void On_the_pod_network_KubeVirts_own_handler_policy_carries_migrations_between_nodes()
+    {
+        var w = new FrozenWorld("onprem-to-cloud");
+        var aws = w.World.Topology.Clusters.Single(c => c.Name == "aws-euw1");
+        Assert.Null(aws.Migration.Network);
+        Assert.Null(MigrationFirewall.Refusal(w.World.Clusters["aws-euw1"], w.World.Clusters["aws-euw1"], 40000));
+        Assert.NotNull(MigrationFirewall.Refusal(w.World.Clusters["ams-onprem"], w.World.Clusters["aws-euw1"], 40000));
+        w.ApplyRendered("onprem-to-cloud", name => name.Contains("networkpolicy", StringComparison.Ordinal));
+        Assert.Null(MigrationFirewall.Refusal(w.World.Clusters["ams-onprem"], w.World.Clusters["aws-euw1"], 40000));
+    }
+}
