@@ -81,6 +81,16 @@ public sealed class ReconcilerEndpoints : IAsyncDisposable
                 }
             }
 
+            // The MigrationRun's conditions, for alerts that outlive the VMIMs a retry deletes.
+            text.Append("# TYPE reconcile_condition gauge\n");
+            foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
+            {
+                foreach (var condition in pass.Conditions.OrderBy(c => c.Type, StringComparer.Ordinal))
+                {
+                    text.Append($"reconcile_condition{{plan=\"{plan}\",type=\"{condition.Type}\"}} {(condition.Status ? 1 : 0)}\n");
+                }
+            }
+
             text.Append("# TYPE reconcile_bytes_moved gauge\n");
             foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
             {

@@ -54,6 +54,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     private static readonly (string ApiVersion, string Kind)[] PrunableKinds =
     [
         ("migrations.kubevirt.io/v1alpha1", "MigrationPolicy"), ("networking.k8s.io/v1", "NetworkPolicy"), ("monitoring.coreos.com/v1", "PrometheusRule"),
+        ("k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy"),
     ];
 
     public async Task<LoopStatus> PassAsync(bool fetch, CancellationToken cancel)
@@ -130,9 +131,10 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
             var campaign = CompiledCampaign.Of(graph, plan, validation.Model, compiled.Files, compiled.Graphs.Count == 1 ? "" : graph.Plan + "/");
             var clusters = graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
-            var executor = new CampaignExecutor(campaign, gateways, homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First(), clock, revision);
+            var home = homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First();
+            var executor = new CampaignExecutor(campaign, gateways, home, clock, revision);
             await executor.ApplyStaticAsync(cancel);
-            await PruneAsync(graph.Plan, campaign, cancel);
+            await PruneAsync(graph.Plan, campaign, home, topology, cancel);
             executors[graph.Plan] = executor;
         }
 
@@ -143,25 +145,29 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
 
     /// <summary>
     /// Deletes the plan's objects that this revision no longer renders: found by Reconcile's labels in
-    /// every cluster, so a restarted reconciler prunes what an earlier process applied.
+    /// every cluster, so a restarted reconciler prunes what an earlier process applied. The run/ folder's
+    /// objects live in the reconciler's own cluster. MultiNetworkPolicy is served only where the topology
+    /// declares multi-networkpolicy, so only there is it listed.
     /// </summary>
-    private async Task PruneAsync(string plan, CompiledCampaign campaign, CancellationToken cancel)
+    private async Task PruneAsync(string plan, CompiledCampaign campaign, string home, Topology topology, CancellationToken cancel)
     {
         var rendered = new HashSet<(string Cluster, string Kind, string? Ns, string Name)>();
-        foreach (var path in campaign.Files.Keys.Where(p => p.Contains("/static/", StringComparison.Ordinal) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)))
+        foreach (var path in campaign.Files.Keys.Where(p => (p.Contains("/static/", StringComparison.Ordinal) || p.StartsWith("run/", StringComparison.Ordinal)) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)))
         {
             var documents = new List<PlanDocument>();
             PlanLoader.LoadText(path, campaign.Files[path], documents, []);
+            var cluster = path.StartsWith("run/", StringComparison.Ordinal) ? home : path[..path.IndexOf('/')];
             foreach (var obj in documents.Select(d => d.Root).OfType<JsonObject>())
             {
-                rendered.Add((path[..path.IndexOf('/')], obj["kind"]!.GetValue<string>(), obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>()));
+                rendered.Add((cluster, obj["kind"]!.GetValue<string>(), obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>()));
             }
         }
 
         var selector = $"app.kubernetes.io/managed-by=reconcile,migration.reconcile.dev/plan={KubernetesName.Of(plan)}";
         foreach (var (cluster, gateway) in gateways!)
         {
-            foreach (var (apiVersion, kind) in PrunableKinds)
+            foreach (var (apiVersion, kind) in PrunableKinds.Where(k => k.Kind != "MultiNetworkPolicy" ||
+                         topology.FindCluster(cluster)?.Migration.IsolatedBy.Contains(NetworkIsolation.MultiNetworkPolicy) == true))
             {
                 foreach (var live in await gateway.ListAsync(apiVersion, kind, null, selector, cancel))
                 {

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Reconcile.Compiler.Tests;
 
 /// <summary>
-/// Real programs the tests drive (kubectl, Chromium) and data they read (the SARIF schema). Where one
+/// Real programs the tests drive (kubectl, Chromium, Prometheus' promtool) and data they read (the SARIF schema). Where one
 /// is missing a test skips with the reason, except under RECONCILE_REQUIRE_TOOLS=1 (set by .ci/run,
 /// which installs them), where a missing tool fails the test instead of hiding it.
 /// </summary>
@@ -14,6 +14,8 @@ internal static class ExternalTools
     public static string? Kubectl() => Find(Environment.GetEnvironmentVariable("RECONCILE_KUBECTL"), Repository.PathOf(".tools", "kubectl", "kubectl"));
 
     public static string? Chromium() => Find(Environment.GetEnvironmentVariable("RECONCILE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser");
+
+    public static string? Promtool() => Find(Environment.GetEnvironmentVariable("RECONCILE_PROMTOOL"), "/usr/bin/promtool");
 
     public static string? SarifSchema() => Find(Repository.PathOf(".tools", "sarif", "sarif-schema-2.1.0.json"));
 

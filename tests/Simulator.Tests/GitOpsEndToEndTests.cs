@@ -164,6 +164,9 @@ public sealed class RunServiceTests
         Assert.Contains($"reconcile_revision_info{{revision=\"{revision}\"}} 1", metrics);
         Assert.Contains("reconcile_leader 1", metrics);
         Assert.Contains("reconcile_bytes_moved{plan=\"ber-1-firmware-wave\"}", metrics);
+        Assert.Contains("reconcile_condition{plan=\"ber-1-firmware-wave\",type=\"Stalled\"} 0", metrics);
+        // The plan's own alerts on those metrics, applied beside the MigrationRun.
+        Assert.NotEmpty(sim.Host.World.Clusters["ber-1"].Store.List(Reconcile.Simulator.Api.ResourceRegistry.PrometheusRule, "reconcile-system").Items);
         // Drift while it runs: a deleted MigrationPolicy is back after the next fetch interval (5 s here).
         var store = sim.Host.World.Clusters["ber-1"].Store;
         var policyName = store.List(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, null).Items.Single()["metadata"]!["name"]!.GetValue<string>();

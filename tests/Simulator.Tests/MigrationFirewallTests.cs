@@ -78,3 +78,53 @@ public sealed class MigrationFirewallTests
         Assert.Null(MigrationFirewall.Refusal(w.World.Clusters["ams-onprem"], w.World.Clusters["aws-euw1"], 40000));
     }
 }
+
+/// <summary>Host-passthrough guests need a target host with the same CPU, which KubeVirt does not choose for them.</summary>
+public sealed class HostCpuPlacementTests
+{
+    private static FrozenWorld MixedWorld() => new("fra-to-sgp", text =>
+    {
+        text = FrozenWorld.WithoutIsolation(text).Replace("        - {name: fra-2-w1, cpuModel: Cascadelake-Server",
+            "        - {name: fra-2-w0, cpuModel: Icelake-Server, memory: 768Gi, cpu: 96}\n        - {name: fra-2-w1, cpuModel: Cascadelake-Server", StringComparison.Ordinal)
+            .Replace("        - {name: sgp-1-w1, cpuModel: Icelake-Server", "        - {name: sgp-1-w0, cpuModel: Cascadelake-Server, memory: 768Gi, cpu: 96}\n        - {name: sgp-1-w1, cpuModel: Icelake-Server", StringComparison.Ordinal);
+        var at = text.IndexOf("    - name: app-0", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return text;
+        }
+
+        var cpu = text.IndexOf("cpu: {cores: 4}", at, StringComparison.Ordinal);
+        return text[..cpu] + "cpu: {cores: 4, model: host-passthrough}" + text[(cpu + "cpu: {cores: 4}".Length)..];
+    });
+
+    private static string Move(FrozenWorld w, JsonObject? nodeSelector)
+    {
+        w.Namespace("fra-2", "payments");
+        w.TrustEachOther("fra-1", "fra-2");
+        w.Store("fra-2").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "app-0" },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["spec"] = new JsonObject { ["nodeSelector"] = nodeSelector } } },
+        }, "test");
+        w.Engine.Tick();
+        w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
+        w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
+        return w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(30));
+    }
+
+    [Fact]
+    public void Without_a_selector_the_scheduler_picks_a_host_of_another_CPU_and_the_migration_fails()
+    {
+        var w = MixedWorld();
+        Assert.Equal("Failed", Move(w, null));
+        Assert.Contains("guest CPU doesn't match", w.Store("fra-1").Get(ResourceRegistry.Migration, "payments", "out")!["status"]!["migrationState"]!["failureReason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_host_model_cpu_label_of_the_source_host_keeps_it_on_a_matching_node()
+    {
+        var w = MixedWorld();
+        Assert.Equal("Succeeded", Move(w, new JsonObject { ["host-model-cpu.node.kubevirt.io/Cascadelake-Server"] = "true" }));
+        Assert.Equal("fra-2-w1", w.Store("fra-2").Get(ResourceRegistry.VirtualMachineInstance, "payments", "app-0")!["status"]!["nodeName"]!.GetValue<string>());
+    }
+}

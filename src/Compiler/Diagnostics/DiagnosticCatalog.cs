@@ -127,6 +127,8 @@ public static class DiagnosticCatalog
         "MultiNetworkPolicy governs Multus attachments only: set migration.network to the NetworkAttachmentDefinition KubeVirt migrates over, or drop MultiNetworkPolicy from isolatedBy.");
     public static readonly DiagnosticDescriptor NetworkPolicyMissesAttachment = new("RC3025", "network-policy-misses-attachment", I, "S13",
         "NetworkPolicy filters the pod network only, not the Multus migration network; if a multi-networkpolicy implementation isolates that attachment, add MultiNetworkPolicy to isolatedBy so Reconcile opens it.");
+    public static readonly DiagnosticDescriptor ClusterCapacityExceeded = new("RC3026", "cluster-capacity-exceeded", E, "S25",
+        "Move fewer VMs to these nodes (split the move, or target another cluster), add or enlarge nodes and declare them, or let the VMs land on more nodes (a wider nodeSelector; host-passthrough VMs only fit nodes of their own CPU).");
     public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
         "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 

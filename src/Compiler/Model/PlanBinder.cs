@@ -68,6 +68,7 @@ public static class PlanBinder
             c.List("storageClasses", s => new StorageClass(
                 s.Str("name"), s.Strings("accessModes"), s.Str("reclaimPolicy", "Delete"), s.Str("volumeBindingMode", "Immediate"), s.Strings("sharedWith"), s.At)),
             c.Strings("networkAttachmentDefinitions"),
+            c.ObjectOrEmpty("monitoring").Has("ruleLabels") ? c.ObjectOrEmpty("monitoring").Map("ruleLabels") : null,
             c.At);
     }
 

@@ -21,8 +21,22 @@ public sealed record Cluster(
     ImmutableArray<Node> Nodes,
     ImmutableArray<StorageClass> StorageClasses,
     ImmutableArray<string> NetworkAttachmentDefinitions,
+    ImmutableDictionary<string, string>? RuleLabels,
     Located Source)
 {
+    /// <summary>
+    /// Labels for the PrometheusRules rendered for a cluster that declares none (monitoring.ruleLabels): the
+    /// ones the common Prometheus Operator setups select on, kube-prometheus (prometheus: k8s, role:
+    /// alert-rules) and the kube-prometheus-stack chart installed as "kube-prometheus-stack" (release).
+    /// A matchLabels selector ignores labels it does not name, so carrying all of them is harmless.
+    /// </summary>
+    public static readonly ImmutableDictionary<string, string> DefaultRuleLabels = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+    {
+        ["prometheus"] = "k8s",
+        ["role"] = "alert-rules",
+        ["release"] = "kube-prometheus-stack",
+    });
+
     public Node? FindNode(string name) => Nodes.FirstOrDefault(n => n.Name == name);
 
     public StorageClass? FindStorageClass(string name) => StorageClasses.FirstOrDefault(s => s.Name == name);

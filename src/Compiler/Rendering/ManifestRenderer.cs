@@ -90,7 +90,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
                 }
             }
 
-            if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertData(graph, scope, cluster)) is { } rules)
+            if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForCluster(graph, scope, cluster)) is { } rules)
             {
                 files.Add(new RenderedFile($"{cluster}/static/prometheusrule-migrations.yaml", rules));
                 statics.Add("prometheusrule-migrations.yaml");
@@ -148,7 +148,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
 
             if (from == to)
             {
-                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, move.NodeSelector))]);
+                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, Placement.NodeSelector(scope, vm, move, live: true)))]);
             }
             else if (scope.ModeOf(move) != MoveMode.Cold)
             {
@@ -248,12 +248,14 @@ public sealed class ManifestRenderer(TemplateSet templates)
         };
         var crd = RenderFile("migrationrun-crd.yaml.sbn", "run", run);
         var resource = RenderFile("migrationrun.yaml.sbn", "run", run);
-        var resources = new ScriptArray { "migrationrun-crd.yaml", "migrationrun.yaml" };
+        var alerts = RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForReconciler(scope.Plan, RunNamespace));
+        var resources = new ScriptArray { "migrationrun-crd.yaml", "migrationrun.yaml", "prometheusrule-reconciler.yaml" };
         var kustomization = RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false);
-        if (crd is not null && resource is not null && kustomization is not null)
+        if (crd is not null && resource is not null && alerts is not null && kustomization is not null)
         {
             files.Add(new RenderedFile("run/migrationrun-crd.yaml", crd));
             files.Add(new RenderedFile("run/migrationrun.yaml", resource));
+            files.Add(new RenderedFile("run/prometheusrule-reconciler.yaml", alerts));
             files.Add(new RenderedFile("run/kustomization.yaml", kustomization));
         }
     }
@@ -332,6 +334,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             ["labels"] = Pairs(OwnedLabels(scope.Plan.Name, move.Name)),
             ["template_labels"] = Pairs(templateLabels),
             ["eviction_strategy"] = vm.EvictionStrategy,
+            ["node_selector"] = Pairs(Placement.NodeSelector(scope, vm, move, live: import is null)),
             ["cores"] = vm.Cpu.Cores ?? 1,
             ["cpu_model"] = vm.Cpu.Model,
             ["dedicated"] = vm.Cpu.Dedicated,
@@ -397,68 +400,6 @@ public sealed class ManifestRenderer(TemplateSet templates)
             ["max_downtime_ms"] = kubevirt.HonoursMaxDowntime ? Math.Max(1, (long)strategy.MaxDowntime.TotalMilliseconds) : null,
         };
     }
-
-    /// <summary>The PromQL of the plan's alerts for one cluster (docs/manifests.md explains each).</summary>
-    private static ScriptObject AlertData(ExecutionGraph graph, PlanScope scope, string cluster)
-    {
-        var plan = scope.Plan;
-        var strategy = plan.Strategy;
-        var namespaces = graph.Steps.Where(s => s.Kind == StepKind.Migrate && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))
-            .Select(s => s.Vm!.Split('/')[0]).Concat(plan.Moves.Select(m => m.TargetNamespace).OfType<string>())
-            .Distinct().Order(StringComparer.Ordinal).ToList();
-        var selector = $"namespace=~\"{string.Join("|", namespaces)}\"";
-        var progress = Math.Max(1, (long)strategy.ProgressTimeout.TotalSeconds);
-        var rules = new ScriptArray
-        {
-            Rule("ReconcileMigrationDataAboveMemory",
-                $"max by (namespace, name) (kubevirt_vmi_migration_data_processed_bytes{{{selector}}}) > on (namespace, name) 1.5 * max by (namespace, name) (kubevirt_vmi_memory_domain_bytes{{{selector}}})",
-                "1m", "warning", "A migration has sent more than 1.5 times the VM's memory (seed S22)",
-                "Pre-copy is re-sending dirty pages faster than it converges; consider auto-converge or more bandwidth."),
-            Rule("ReconcileMigrationNoProgress",
-                $"max by (namespace, name) (kubevirt_vmi_migration_data_remaining_bytes{{{selector}}}) > 0 and max by (namespace, name) (delta(kubevirt_vmi_migration_data_remaining_bytes{{{selector}}}[{progress}s])) >= 0",
-                $"{progress}s", "warning", "A migration has made no progress for progressTimeout",
-                "KubeVirt will abort it when progressTimeout expires."),
-            Rule("ReconcileMigrationFailuresAboveLimit",
-                $"count(kubevirt_vmi_migration_failed{{vmim=~\"{KubernetesName.Of(plan.Name)}-.*\"}} == 1) > {strategy.MaxFailures}",
-                "1m", "critical", $"More than {strategy.MaxFailures} migrations of plan {plan.Name} failed",
-                $"strategy.onFailure is {strategy.OnFailure}."),
-        };
-
-        // Between each window's close and the next opening, no migration should still run.
-        var windows = graph.Windows.Where(w => w.Clusters.Contains("*") || w.Clusters.Contains(cluster)).OrderBy(w => w.Start).ToList();
-        if (windows.Count > 0)
-        {
-            var closed = windows.Select((w, i) =>
-            {
-                var close = new DateTimeOffset(w.End, TimeSpan.Zero).ToUnixTimeSeconds();
-                var reopen = i + 1 < windows.Count ? new DateTimeOffset(windows[i + 1].Start, TimeSpan.Zero).ToUnixTimeSeconds() : close + 86_400;
-                return $"(time() >= {close} and time() < {reopen})";
-            });
-            rules.Add(Rule("ReconcileMigrationOutsideWindow",
-                $"sum(kubevirt_vmi_migrations_in_running_phase) > 0 and on () ({string.Join(" or ", closed)})",
-                "5m", "warning", "Migrations are running after their maintenance window closed (S30)",
-                "The reconciler cancels migrations predicted to overrun; one still running needs attention."));
-        }
-
-        return new ScriptObject
-        {
-            ["name"] = KubernetesName.Of("reconcile", plan.Name),
-            ["namespace"] = KubeVirtNamespace,
-            ["labels"] = Pairs(OwnedLabels(plan.Name)),
-            ["group"] = KubernetesName.Of("reconcile", plan.Name, "migrations"),
-            ["rules"] = rules,
-        };
-    }
-
-    private static ScriptObject Rule(string alert, string expr, string duration, string severity, string summary, string description) => new()
-    {
-        ["alert"] = alert,
-        ["expr"] = expr,
-        ["for"] = duration,
-        ["severity"] = severity,
-        ["summary"] = summary,
-        ["description"] = description,
-    };
 
     internal static ScriptArray Pairs(IEnumerable<KeyValuePair<string, string>> map)
     {

@@ -88,6 +88,14 @@ public sealed partial class CampaignExecutor
         }
 
         await home.EnsureNamespaceAsync(RunNamespace, cancel);
+        foreach (var path in campaign.Files.Keys.Where(p => p == "run/prometheusrule-reconciler.yaml"))
+        {
+            foreach (var rule in Objects(path))
+            {
+                await home.ApplyAsync(rule, cancel);
+            }
+        }
+
         foreach (var (cluster, gateway) in clusters)
         {
             foreach (var path in campaign.Files.Keys.Where(p => p.StartsWith($"{cluster}/static/", StringComparison.Ordinal) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)).Order(StringComparer.Ordinal))

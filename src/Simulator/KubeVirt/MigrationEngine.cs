@@ -342,19 +342,51 @@ public sealed class MigrationEngine
                         continue;
                     }
 
+                    if (HostCpuMismatch(migration) is { } mismatch)
+                    {
+                        Fail(migration, now, mismatch);
+                        continue;
+                    }
+
                     Transition(migration, "Scheduling", now);
                 }
             }
         }
     }
 
+    /// <summary>The VMI the target pod is made for: the receiver's in the target cluster, else the migrating one.</summary>
+    private JsonObject? TargetVmi(Migration migration) => migration.TargetCluster is { } target
+        ? world.Clusters[target].Store.Get(ResourceRegistry.VirtualMachineInstance, migration.TargetNamespace!, migration.TargetVmi!)
+        : world.Clusters[migration.Cluster].Store.Get(ResourceRegistry.VirtualMachineInstance, migration.Namespace, migration.Vmi);
+
+    /// <summary>
+    /// A host-passthrough guest sees the source host's exact CPU; libvirt refuses to resume it on a host
+    /// whose CPU differs (KubeVirt adds no node selector for it, nodeselectorrenderer.go), so the migration fails.
+    /// </summary>
+    private string? HostCpuMismatch(Migration migration)
+    {
+        var source = world.Clusters[migration.Cluster].Store.Get(ResourceRegistry.VirtualMachineInstance, migration.Namespace, migration.Vmi);
+        if (source?["spec"]?["domain"]?["cpu"]?["model"]?.GetValue<string>() != "host-passthrough")
+        {
+            return null;
+        }
+
+        var from = world.Clusters[migration.Cluster].Model.FindNode(migration.SourceNode)?.CpuModel;
+        var to = world.Clusters[migration.TargetCluster ?? migration.Cluster].Model.FindNode(migration.TargetNode!)?.CpuModel;
+        return from is null || to is null || string.Equals(from, to, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"Live migration failed: operation failed: guest CPU doesn't match specification: the host-passthrough guest left a {from} host and node {migration.TargetNode} has a {to}";
+    }
+
     private string? PickTarget(Migration migration)
     {
         var cluster = world.Clusters[migration.TargetCluster ?? migration.Cluster];
+        // The target pod carries the VMI's own nodeSelector (the receiver's, across clusters) and addedNodeSelector.
+        var vmiSelector = TargetVmi(migration)?["spec"]?["nodeSelector"]?.AsObject().ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? "", StringComparer.Ordinal) ?? [];
         var nodes = cluster.Store.List(ResourceRegistry.Node, null).Items
             .Where(n => n["status"]?["conditions"]?.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True") == true)
             .Where(n => migration.TargetCluster is not null || n["metadata"]!["name"]!.GetValue<string>() != migration.SourceNode)
-            .Where(n => migration.NodeSelector.All(s => n["metadata"]?["labels"]?[s.Key]?.GetValue<string>() == s.Value))
+            .Where(n => migration.NodeSelector.Concat(vmiSelector).All(s => n["metadata"]?["labels"]?[s.Key]?.GetValue<string>() == s.Value))
             .Select(n => n["metadata"]!["name"]!.GetValue<string>())
             .ToList();
         var load = cluster.Store.List(ResourceRegistry.VirtualMachineInstance, null).Items

@@ -79,6 +79,8 @@ public sealed class SimulatedWorld
             {
                 labels[$"cpu-model.node.kubevirt.io/{model}"] = "true";
                 labels[$"cpu-model-migration.node.kubevirt.io/{model}"] = "true";
+                // The node labeller names the node's own host CPU (node_labeller.go, HostModelCPULabel).
+                labels[$"host-model-cpu.node.kubevirt.io/{model}"] = "true";
             }
 
             var created = store.Create(ResourceRegistry.Node, "", new JsonObject

@@ -15,7 +15,8 @@ public sealed class VmCompatibilityRule : IPlanRule
         var reportedStorageClasses = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (vm, move) in scope.Assignments)
         {
-            var live = scope.ModeOf(move) != MoveMode.Cold;
+            // The hop that lands on the target decides: a cold landing boots the VM afresh.
+            var live = scope.LiveHops(move).Any(h => h.To == move.To);
             var source = scope.Cluster(vm.Cluster);
             var target = scope.Cluster(move.To);
             CheckGuest(scope, vm, move, live, diagnostics);
@@ -28,8 +29,8 @@ public sealed class VmCompatibilityRule : IPlanRule
             var candidates = TargetNodes(vm, move, target);
             if (candidates.Count > 0)
             {
-                CheckCpu(scope, vm, move, source, target, candidates, diagnostics);
-                CheckCapacity(vm, move, target, candidates, diagnostics);
+                CheckCpu(scope, vm, move, live, source, target, candidates, diagnostics);
+                CheckCapacity(vm, move, target, Placement.Candidates(scope, vm, move, target, live), diagnostics);
             }
 
             if (vm.Cpu.Dedicated && target.CpuManagerPolicy != "static")
@@ -122,8 +123,14 @@ public sealed class VmCompatibilityRule : IPlanRule
             .Where(n => move.NodeSelector.All(l => n.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
             .ToList();
 
-    private static void CheckCpu(PlanScope scope, Vm vm, Move move, Cluster source, Cluster target, List<Node> candidates, IDiagnosticWriter diagnostics)
+    private static void CheckCpu(PlanScope scope, Vm vm, Move move, bool live, Cluster source, Cluster target, List<Node> candidates, IDiagnosticWriter diagnostics)
     {
+        // A VM that boots afresh on the target takes that node's host CPU; only a named model must exist there.
+        if (!live && vm.Cpu.Model is VmCpu.HostPassthrough or VmCpu.HostModel)
+        {
+            return;
+        }
+
         var sourceModel = source.FindNode(vm.Node)?.CpuModel;
         var offered = candidates.Select(n => n.CpuModel).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
         if (offered.Count == 0)
@@ -155,6 +162,11 @@ public sealed class VmCompatibilityRule : IPlanRule
     private static void CheckCapacity(Vm vm, Move move, Cluster target, List<Node> candidates, IDiagnosticWriter diagnostics)
     {
         var sized = candidates.Where(n => n.MemoryBytes is not null).ToList();
+        if (candidates.Count == 0)
+        {
+            return; // RC3005 or RC3006 said why no node can take it.
+        }
+
         if (sized.Count > 0 && sized.All(n => n.MemoryBytes < vm.MemoryBytes))
         {
             diagnostics.Write(DiagnosticCatalog.VmDoesNotFit.At(vm.Source.At("memory"),
