@@ -195,11 +195,12 @@ public sealed class MigrationEngineTests
         var w = new FrozenWorld("fra-to-sgp", FrozenWorld.WithoutIsolation);
         w.Namespace("fra-2", "payments");
         w.TrustEachOther("fra-1", "fra-2");
-        // The receiving side first, as Forklift does: a VM waiting as receiver and the target VMIM.
+        // The receiving side first, as Forklift does: a VM waiting as receiver (the source VM's template) and the target VMIM.
+        var template = w.SourceTemplate("fra-2", "payments", "app-0");
         w.Store("fra-2").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "app-0", ["annotations"] = new JsonObject { ["kubevirt.io/restore-run-strategy"] = "Always" } },
-            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["tier"] = "app" } }, ["spec"] = new JsonObject() } },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = template },
         }, "test");
         // KubeVirt admits the receiving VMIM only once the receiver's VMI exists.
         var early = Assert.Throws<ApiError>(() => w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } }));

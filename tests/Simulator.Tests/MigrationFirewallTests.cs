@@ -101,12 +101,7 @@ public sealed class HostCpuPlacementTests
     {
         w.Namespace("fra-2", "payments");
         w.TrustEachOther("fra-1", "fra-2");
-        w.Store("fra-2").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["name"] = "app-0" },
-            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["spec"] = new JsonObject { ["nodeSelector"] = nodeSelector } } },
-        }, "test");
-        w.Engine.Tick();
+        w.Receiver("fra-2", "payments", "app-0", nodeSelector);
         w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
         w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
         return w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(30));
@@ -126,5 +121,25 @@ public sealed class HostCpuPlacementTests
         var w = MixedWorld();
         Assert.Equal("Succeeded", Move(w, new JsonObject { ["host-model-cpu.node.kubevirt.io/Cascadelake-Server"] = "true" }));
         Assert.Equal("fra-2-w1", w.Store("fra-2").Get(ResourceRegistry.VirtualMachineInstance, "payments", "app-0")!["status"]!["nodeName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_receiver_rebuilt_without_the_source_domain_cannot_take_the_guest()
+    {
+        var w = new FrozenWorld("fra-to-sgp", FrozenWorld.WithoutIsolation);
+        w.Namespace("fra-2", "payments");
+        w.TrustEachOther("fra-1", "fra-2");
+        var template = w.SourceTemplate("fra-2", "payments", "app-0");
+        template["spec"]!["domain"]!.AsObject().Remove("firmware");
+        w.Store("fra-2").Create(ResourceRegistry.VirtualMachine, "payments", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "app-0" },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = template },
+        }, "test");
+        w.Engine.Tick();
+        w.Migrate("fra-2", "payments", "in", "app-0", new JsonObject { ["receive"] = new JsonObject { ["migrationID"] = "id-1" } });
+        w.Migrate("fra-1", "payments", "out", "app-0", new JsonObject { ["sendTo"] = new JsonObject { ["migrationID"] = "id-1", ["connectURL"] = "virt-sync.fra-2.example.net:9185" } });
+        Assert.Equal("Failed", w.RunUntilFinal("fra-1", "payments", "out", TimeSpan.FromMinutes(30)));
+        Assert.Contains("domain.firmware.uuid is unset on the target", w.Store("fra-1").Get(ResourceRegistry.Migration, "payments", "out")!["status"]!["migrationState"]!["failureReason"]!.GetValue<string>());
     }
 }

@@ -298,7 +298,7 @@ public sealed class RollbackTests
         var (validation, campaign) = Compile("fra-to-sgp");
         var report = await SimulationRunner.RunAsync(validation, campaign, 1, [Fail("payments", "db-1"), Fail("payments", "db-1")]);
         Assert.True(report.Stalled);
-        Assert.Equal("fra-1/fra-1-w1", report.Placement["payments/db-0"]);
+        Assert.True(report.Placement["payments/db-0"] == "fra-1/fra-1-w1", string.Join("\n", report.Events.TakeLast(15)));
         Assert.StartsWith("fra-1/", report.Placement["payments/db-1"]);
         var rollbacks = report.Events.Where(e => e.Contains("rollback-", StringComparison.Ordinal)).ToList();
         Assert.Equal(

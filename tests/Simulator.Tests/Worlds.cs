@@ -121,16 +121,29 @@ internal sealed class FrozenWorld
         }
     }
 
-    /// <summary>A VM waiting as receiver, and a tick so that its VMI exists (KubeVirt admits the receiving VMIM only then).</summary>
-    public void Receiver(string cluster, string ns, string name)
+    /// <summary>
+    /// A VM waiting as receiver, built from the source VM of that name in another cluster as the reconciler
+    /// builds it (same domain), and a tick so that its VMI exists (KubeVirt admits the receiving VMIM only then).
+    /// </summary>
+    public void Receiver(string cluster, string ns, string name, JsonObject? nodeSelector = null, JsonObject? annotations = null)
     {
+        var template = SourceTemplate(cluster, ns, name);
+        if (nodeSelector is not null)
+        {
+            template["spec"]!["nodeSelector"] = nodeSelector;
+        }
+
         Store(cluster).Create(ResourceRegistry.VirtualMachine, ns, new JsonObject
         {
-            ["metadata"] = new JsonObject { ["name"] = name },
-            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = new JsonObject { ["spec"] = new JsonObject() } },
+            ["metadata"] = new JsonObject { ["name"] = name, ["annotations"] = annotations },
+            ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver", ["template"] = template },
         }, "test");
         Engine.Tick();
     }
+
+    /// <summary>The template of the VM <paramref name="ns"/>/<paramref name="name"/> in a cluster other than <paramref name="except"/>.</summary>
+    public JsonObject SourceTemplate(string except, string ns, string name) =>
+        (JsonObject)World.Clusters.Where(c => c.Key != except).Select(c => c.Value.Store.Get(ResourceRegistry.VirtualMachine, ns, name)).OfType<JsonObject>().First()["spec"]!["template"]!.DeepClone();
 
     public void Namespace(string cluster, string name) =>
         Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");

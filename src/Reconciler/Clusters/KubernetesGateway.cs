@@ -16,6 +16,19 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
 {
     public const string FieldManager = "reconcile";
 
+    /// <summary>
+    /// The field manager of partial patches (annotation migration.reconcile.dev/apply: patch): a
+    /// server-side apply removes the fields its manager applied before and omits now, so a patch that sets
+    /// only a run strategy under "reconcile" would strip a VM that Reconcile itself created (a receiver) of
+    /// everything else. Patches therefore own their few fields under a manager of their own.
+    /// </summary>
+    public const string PatchFieldManager = "reconcile-patch";
+
+    public const string ApplyAnnotation = "migration.reconcile.dev/apply";
+
+    private static string ManagerOf(JsonObject obj) =>
+        obj["metadata"]?["annotations"]?[ApplyAnnotation]?.GetValue<string>() == "patch" ? PatchFieldManager : FieldManager;
+
     public string Cluster => cluster;
 
     public static KubernetesGateway FromKubeconfig(string cluster, string kubeconfig, string context) =>
@@ -51,7 +64,15 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
     {
         var (apiVersion, kind, ns, name) = Identity(obj);
         var (group, version) = Split(apiVersion);
-        var patch = new V1Patch(obj.ToJsonString(), V1Patch.PatchType.ApplyPatch);
+        var manager = ManagerOf(obj);
+        // The marker tells the reconciler how to apply; it is not part of the object.
+        var sent = (JsonObject)obj.DeepClone();
+        if (sent["metadata"]?["annotations"] is JsonObject annotations && annotations.Remove(ApplyAnnotation) && annotations.Count == 0)
+        {
+            ((JsonObject)sent["metadata"]!).Remove("annotations");
+        }
+
+        var patch = new V1Patch(sent.ToJsonString(), V1Patch.PatchType.ApplyPatch);
         if (group.Length == 0)
         {
             return kind switch
@@ -64,8 +85,8 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
         }
 
         return ns is null
-            ? Parse(await client.CustomObjects.PatchClusterCustomObjectAsync(patch, group, version, Plural(kind), name, fieldManager: FieldManager, force: true, cancellationToken: cancel))
-            : Parse(await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, group, version, ns, Plural(kind), name, fieldManager: FieldManager, force: true, cancellationToken: cancel));
+            ? Parse(await client.CustomObjects.PatchClusterCustomObjectAsync(patch, group, version, Plural(kind), name, fieldManager: manager, force: true, cancellationToken: cancel))
+            : Parse(await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, group, version, ns, Plural(kind), name, fieldManager: manager, force: true, cancellationToken: cancel));
     }
 
     public async Task<JsonObject> ApplyStatusAsync(JsonObject obj, CancellationToken cancel)

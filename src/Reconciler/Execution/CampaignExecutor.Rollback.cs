@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Reconcile.Compiler.Planning;
 using Reconcile.Compiler.Rendering;
+using Reconcile.Reconciler.Clusters;
 
 namespace Reconcile.Reconciler.Execution;
 
@@ -74,7 +75,7 @@ public sealed partial class CampaignExecutor
     {
         ["apiVersion"] = "kubevirt.io/v1",
         ["kind"] = "VirtualMachine",
-        ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = ns },
+        ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = ns, ["annotations"] = new JsonObject { [KubernetesGateway.ApplyAnnotation] = "patch" } },
         ["spec"] = new JsonObject { ["runStrategy"] = strategy },
     };
 
@@ -86,9 +87,10 @@ public sealed partial class CampaignExecutor
         var current = step.To!.Cluster;
         if (IsCold(step))
         {
-            // The copy on the target stops; the original, halted with its disks, starts again.
+            // The copy on the target stops; the original, halted with its disks, gets back the run strategy it had.
+            var halted = await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachine", TargetNamespace(step, original, vmNs), vm, cancel);
             await clusters[current].ApplyAsync(RunStrategy(vm, TargetNamespace(step, current, vmNs), "Halted"), cancel);
-            await clusters[original].ApplyAsync(RunStrategy(vm, TargetNamespace(step, original, vmNs), "Always"), cancel);
+            await clusters[original].ApplyAsync(RunStrategy(vm, TargetNamespace(step, original, vmNs), halted is null ? "Always" : ReceiverDerivation.RunStrategyOf(halted)), cancel);
             return;
         }
 
@@ -104,13 +106,23 @@ public sealed partial class CampaignExecutor
             return;
         }
 
-        // The original VM waits as receiver again; the running one is sent back to it.
+        // The original VM waits as receiver again; the running one is sent back to it and then runs as the moved copy did.
         var originalNs = TargetNamespace(step, original, vmNs);
+        var moved = await clusters[current].GetAsync("kubevirt.io/v1", "VirtualMachine", TargetNamespace(step, current, vmNs), vm, cancel);
         await clusters[original].ApplyAsync(new JsonObject
         {
             ["apiVersion"] = "kubevirt.io/v1",
             ["kind"] = "VirtualMachine",
-            ["metadata"] = new JsonObject { ["name"] = vm, ["namespace"] = originalNs, ["annotations"] = new JsonObject { ["kubevirt.io/restore-run-strategy"] = "Always" } },
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = vm,
+                ["namespace"] = originalNs,
+                ["annotations"] = new JsonObject
+                {
+                    [ReceiverDerivation.RestoreRunStrategyAnnotation] = moved is null ? "Always" : ReceiverDerivation.RunStrategyOf(moved),
+                    [KubernetesGateway.ApplyAnnotation] = "patch",
+                },
+            },
             ["spec"] = new JsonObject { ["runStrategy"] = "WaitAsReceiver" },
         }, cancel);
         // The receiving VMIM is admitted only once the receiver's VMI exists; the next pass goes on.

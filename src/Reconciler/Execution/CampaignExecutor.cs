@@ -403,6 +403,7 @@ public sealed partial class CampaignExecutor
     /// </summary>
     private async Task CreateAsync(GraphStep step, CancellationToken cancel)
     {
+        creationProblems.Remove(step.Id);
         var export = ExportOf(step);
         var ordered = StepObjects(step).OrderBy(p => export is null ? (p.Cluster == step.From?.Cluster ? 1 : 0) : (p.Cluster == export.Value.Cluster ? 0 : 1));
         foreach (var (cluster, objects) in ordered)
@@ -418,8 +419,9 @@ public sealed partial class CampaignExecutor
                 await gateway.EnsureNamespaceAsync(ns, cancel);
             }
 
-            foreach (var obj in objects)
+            foreach (var rendered in objects)
             {
+                var obj = rendered;
                 // KubeVirt admits a receiving VMIM only once the receiver VM's WaitAsReceiver VMI exists
                 // (migration-create-admitter.go); until then stop here, and the next pass goes on (Outcome.Missing).
                 if (obj["spec"]?["receive"] is not null && obj["spec"]?["vmiName"]?.GetValue<string>() is { } vmi &&
@@ -428,8 +430,49 @@ public sealed partial class CampaignExecutor
                     return;
                 }
 
+                if (Kind(obj) == "VirtualMachine" && !IsPatch(obj) && cluster != step.From?.Cluster)
+                {
+                    var (derived, problem) = await ReceiverFromSourceAsync(step, obj, cancel);
+                    if (problem is not null)
+                    {
+                        creationProblems[step.Id] = problem;
+                        return;
+                    }
+
+                    obj = derived!;
+                }
+                else if (Kind(obj) == "VirtualMachine" && IsPatch(obj) && obj["spec"]?["runStrategy"]?.GetValue<string>() == "Halted")
+                {
+                    await KeepRunStrategyAsync(gateway, obj, cancel);
+                }
+
                 await gateway.ApplyAsync(obj, cancel);
             }
+        }
+    }
+
+    /// <summary>Why a step's objects could not be made (the next observation fails the step with it).</summary>
+    private readonly Dictionary<string, string> creationProblems = new(StringComparer.Ordinal);
+
+    private static bool IsPatch(JsonObject obj) => obj["metadata"]?["annotations"]?[KubernetesGateway.ApplyAnnotation]?.GetValue<string>() == "patch";
+
+    /// <summary>The receiver built from the live source VM (ReceiverDerivation); the rendered one when the source VM is gone.</summary>
+    private async Task<(JsonObject? Vm, string? Problem)> ReceiverFromSourceAsync(GraphStep step, JsonObject rendered, CancellationToken cancel)
+    {
+        var (ns, name) = VmOf(step);
+        var from = step.From!.Cluster;
+        var source = await clusters[from].GetAsync("kubevirt.io/v1", "VirtualMachine", TargetNamespace(step, from, ns), name, cancel);
+        return source is null ? (rendered, null) : ReceiverDerivation.Derive(source, rendered);
+    }
+
+    /// <summary>Before a cold move halts a VM, the run strategy it had goes into an annotation, for the copy on the target and for a rollback.</summary>
+    private static async Task KeepRunStrategyAsync(IClusterGateway gateway, JsonObject patch, CancellationToken cancel)
+    {
+        var live = await gateway.GetAsync("kubevirt.io/v1", "VirtualMachine", patch["metadata"]!["namespace"]!.GetValue<string>(), patch["metadata"]!["name"]!.GetValue<string>(), cancel);
+        if (live is not null)
+        {
+            var annotations = (JsonObject)(patch["metadata"]!["annotations"] ??= new JsonObject());
+            annotations[ReceiverDerivation.OriginalRunStrategyAnnotation] = ReceiverDerivation.RunStrategyOf(live);
         }
     }
 
@@ -587,6 +630,11 @@ public sealed partial class CampaignExecutor
 
     private async Task<Outcome> OutcomeAsync(GraphStep step, CancellationToken cancel)
     {
+        if (creationProblems.ContainsKey(step.Id))
+        {
+            return Outcome.Failed;
+        }
+
         switch (step.Kind)
         {
             case StepKind.Snapshot:
@@ -718,6 +766,11 @@ public sealed partial class CampaignExecutor
 
     private async Task<string> FailureReasonAsync(GraphStep step, CancellationToken cancel)
     {
+        if (creationProblems.TryGetValue(step.Id, out var problem))
+        {
+            return problem;
+        }
+
         foreach (var (cluster, objects) in StepObjects(step))
         {
             foreach (var obj in objects.Where(o => Kind(o) == "VirtualMachineInstanceMigration"))

@@ -348,7 +348,7 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     // Deterministic UIDs: the same world and the same requests give the same objects.
-    private static string Uid(string seed)
+    public static string Uid(string seed)
     {
         var hex = Hash(seed);
         return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..32]}";

@@ -293,6 +293,14 @@ public sealed class MigrationEngine
                 continue;
             }
 
+            var sourceVmi = world.Clusters[migration.Cluster].Store.Get(ResourceRegistry.VirtualMachineInstance, migration.Namespace, migration.Vmi);
+            var receiverVmi = target.Store.Get(ResourceRegistry.VirtualMachineInstance, migration.TargetNamespace, migration.TargetVmi);
+            if (DomainCompatibility.Mismatch(sourceVmi?["spec"]?["domain"], receiverVmi?["spec"]?["domain"]) is { } mismatch)
+            {
+                Fail(migration, now, $"Live migration failed: the receiver's domain does not match the migrating one: {mismatch}");
+                continue;
+            }
+
             if (Network.MigrationFirewall.Refusal(world.Clusters[migration.Cluster], target, Network.MigrationFirewall.ProxyPort(migration.Key)) is { } blocked)
             {
                 Fail(migration, now, $"Live migration failed: {blocked}");

@@ -160,8 +160,12 @@ public sealed class SimulatedWorld
             labels[key] = value;
         }
 
+        // What KubeVirt fills in on a real VM and no Inventory lists: the machine type and the firmware
+        // identity (virt-api's mutating webhook sets machine.type; firmware.uuid is derived from the VM).
         var domain = new JsonObject
         {
+            ["machine"] = new JsonObject { ["type"] = "pc-q35-rhel9.6.0" },
+            ["firmware"] = new JsonObject { ["uuid"] = ClusterStore.Uid($"firmware/{vm.Id}"), ["serial"] = $"serial-{vm.Name}" },
             ["cpu"] = new JsonObject { ["cores"] = vm.Cpu.Cores ?? 1, ["model"] = vm.Cpu.Model },
             ["memory"] = new JsonObject { ["guest"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture) },
             ["devices"] = new JsonObject { ["disks"] = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject { ["name"] = v.Name, ["disk"] = new JsonObject { ["bus"] = "virtio" } })]) },
