@@ -32,17 +32,21 @@ public sealed class ExampleTests
     }
 
     [Fact]
-    public void A_staged_cutover_source_without_an_export_address_is_RC3019()
+    public void A_staged_move_without_storage_replication_is_RC3027_and_needs_no_export()
     {
         using var dir = new TempDirectory();
         foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples", "fra-to-sgp")))
         {
-            File.WriteAllText(dir.File(Path.GetFileName(file)), File.ReadAllText(file).Replace(", exportAddress: \"vmexport.fra-2.example.net\"", ""));
+            File.WriteAllText(dir.File(Path.GetFileName(file)), File.ReadAllText(file)
+                .Replace("          replication: [{to: sgp-1, volumeReplicationClass: rbd-mirror-5m, rpo: 5m}]\n", "", StringComparison.Ordinal)
+                .Replace("      mode: Cold                        # reporting tolerates a stop: one copy through an export, no replica\n", "", StringComparison.Ordinal)
+                .Replace(", exportAddress: \"vmexport.fra-2.example.net\"", "", StringComparison.Ordinal));
         }
 
-        var diagnostic = Assert.Single(PlanValidator.Validate(["."], dir.Path).Diagnostics);
-        Assert.Equal(("RC3019", "topology.yaml"), (diagnostic.Code, diagnostic.Location.File));
-        Assert.Contains("cluster fra-2 sends the disks replicated ahead of staged move", diagnostic.Message, StringComparison.Ordinal);
+        var diagnostics = PlanValidator.Validate(["."], dir.Path).Diagnostics;
+        Assert.All(diagnostics, d => Assert.Equal(("RC3027", "plan.yaml"), (d.Code, d.Location.File)));
+        Assert.Equal(3, diagnostics.Count);
+        Assert.Contains("storage class ceph-rbd on fra-2 declares no replication into sgp-1", diagnostics[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor NoLink = new("RC3001", "no-link", E, "S5",
         "Declare a link between the two clusters in the Topology (dedicated line or VPN), or route the move `via` a cluster that has one.");
     public static readonly DiagnosticDescriptor LatencyTooHighForLive = new("RC3002", "latency-too-high-for-live", E, "S2",
-        "Stage the move (S28): add `via: <cluster in the source region>` or set `mode: Staged`, or raise checks.maxLiveLatency if you measured that it works.");
+        "Do not live-migrate over this link: set `mode: Staged` (disks replicated ahead by the storage, then a cold cut-over; S28) or `mode: Cold`, or raise checks.maxLiveLatency if you measured that it works.");
     public static readonly DiagnosticDescriptor VolumeNotShared = new("RC3003", "volume-not-read-write-many", E, "S16",
         "Live migration needs ReadWriteMany volumes; convert the PVC (storage class with RWX) or set checks.requireReadWriteMany: false and accept block migration.");
     public static readonly DiagnosticDescriptor VolumeNotRetain = new("RC3004", "volume-not-retain", E, "S16",
@@ -116,7 +116,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor SynchronizationAddressMissing = new("RC3018", "synchronization-address-missing", E, "S5",
         "Set kubevirt.synchronizationAddress (host:port of the target's virt-synchronization-controller, port 9185 by default) so the source VMIM can dial it.");
     public static readonly DiagnosticDescriptor ExportAddressMissing = new("RC3019", "export-address-missing", E, null,
-        "Set kubevirt.exportAddress (the virt-exportproxy Ingress or Route other clusters reach) on the source, or move the VM live without staging.");
+        "Set kubevirt.exportAddress (the virt-exportproxy Ingress or Route other clusters reach) on the source, or move the VM live, or staged over storage replication.");
     public static readonly DiagnosticDescriptor KubeVirtReleaseUnsupported = new("RC3020", "kubevirt-release-unsupported", E, null,
         "Declare kubevirt.version as the cluster runs it (`kubectl get kubevirt -A -o jsonpath='{.items[0].status.observedKubeVirtVersion}'`); Reconcile renders for v1.6.0 and later.");
     public static readonly DiagnosticDescriptor MaxDowntimeNotEnforced = new("RC3021", "max-downtime-not-enforced", W, "S23",
@@ -129,6 +129,8 @@ public static class DiagnosticCatalog
         "NetworkPolicy filters the pod network only, not the Multus migration network; if a multi-networkpolicy implementation isolates that attachment, add MultiNetworkPolicy to isolatedBy so Reconcile opens it.");
     public static readonly DiagnosticDescriptor ClusterCapacityExceeded = new("RC3026", "cluster-capacity-exceeded", E, "S25",
         "Move fewer VMs to these nodes (split the move, or target another cluster), add or enlarge nodes and declare them, or let the VMs land on more nodes (a wider nodeSelector; host-passthrough VMs only fit nodes of their own CPU).");
+    public static readonly DiagnosticDescriptor StagedWithoutReplication = new("RC3027", "staged-without-replication", E, "S28",
+        "Declare the storage replication the class has into the target (storageClasses[].replication: to, volumeReplicationClass, rpo), or move the VM with mode: Cold (stop, copy, start) or mode: Live. KubeVirt and CDI copy whole disks, so nothing else sends only what changed since a copy made ahead.");
     public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
         "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 

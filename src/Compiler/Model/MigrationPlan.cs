@@ -114,6 +114,7 @@ public sealed record Strategy(
     int Retries,
     bool SnapshotBefore,
     bool ReplicateOutsideWindows,
+    TimeSpan BootTime,
     Located Source);
 
 public sealed record Parallelism(int PerCluster, int PerNode, int PerLink, Located Source);

@@ -66,7 +66,8 @@ public static class PlanBinder
             c.ObjectOrEmpty("kubelet").Str("cpuManagerPolicy", "none"),
             c.List("nodes", n => new Node(n.Str("name"), n.OptStr("cpuModel"), n.OptBytes("memory"), n.OptInt("cpu"), n.OptBytes("hugepages"), n.Map("labels"), n.At)),
             c.List("storageClasses", s => new StorageClass(
-                s.Str("name"), s.Strings("accessModes"), s.Str("reclaimPolicy", "Delete"), s.Str("volumeBindingMode", "Immediate"), s.Strings("sharedWith"), s.At)),
+                s.Str("name"), s.Strings("accessModes"), s.Str("reclaimPolicy", "Delete"), s.Str("volumeBindingMode", "Immediate"), s.Strings("sharedWith"),
+                s.List("replication", r => new StorageReplication(r.Str("to"), r.Str("volumeReplicationClass"), r.Duration("rpo", TimeSpan.FromMinutes(5)), r.At)), s.At)),
             c.Strings("networkAttachmentDefinitions"),
             c.ObjectOrEmpty("monitoring").Has("ruleLabels") ? c.ObjectOrEmpty("monitoring").Map("ruleLabels") : null,
             c.At);
@@ -180,6 +181,7 @@ public static class PlanBinder
                 strategy.Int("retries", 0),
                 strategy.Bool("snapshotBefore", false),
                 strategy.Bool("replicateOutsideWindows", true),
+                strategy.Duration("bootTime", TimeSpan.FromMinutes(1)),
                 strategy.At),
             new Checks(
                 checks.Duration("maxLiveLatency", TimeSpan.FromMilliseconds(50)),

@@ -133,7 +133,19 @@ public sealed record StorageClass(
     string ReclaimPolicy,
     string VolumeBindingMode,
     ImmutableArray<string> SharedWith,
-    Located Source);
+    ImmutableArray<StorageReplication> Replication,
+    Located Source)
+{
+    public StorageReplication? ReplicationTo(string cluster) => Replication.FirstOrDefault(r => r.To == cluster);
+}
+
+/// <summary>
+/// Asynchronous storage replication of a class's volumes into another cluster, driven through csi-addons
+/// (replication.storage.openshift.io/v1alpha1 VolumeReplication; Ceph RBD mirroring and other CSI
+/// drivers implement it). The VolumeReplicationClass must exist on both clusters; its scheduling
+/// interval is the RPO: the most the replica lags behind.
+/// </summary>
+public sealed record StorageReplication(string To, string VolumeReplicationClass, TimeSpan Rpo, Located Source);
 
 public sealed record Link(
     string A,

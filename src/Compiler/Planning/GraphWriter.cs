@@ -287,7 +287,7 @@ public static class GraphWriter
         {
             var hop = $"{step.From!.Cluster}->{step.To!.Cluster}";
             text.Append(string.Create(CultureInfo.InvariantCulture,
-                $"  {Time(step.PlannedStart)}  {Time(step.PlannedEnd)}  {step.Vm,-30}  {hop,-23}  {Quantities.FormatBytes(step.Predicted.Bytes),-9}  {step.Predicted.Rounds,6} {step.Predicted.DowntimeMs,6}ms\n"));
+                $"  {Time(step.PlannedStart)}  {Time(step.PlannedEnd)}  {step.Vm,-30}  {hop,-23}  {Quantities.FormatBytes(step.Predicted.Bytes),-9}  {step.Predicted.Rounds,6} {Quantities.FormatDuration(TimeSpan.FromMilliseconds(step.Predicted.DowntimeMs)),8}\n"));
         }
 
         return text.ToString();

@@ -1,3 +1,4 @@
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Model;
 using Reconcile.Compiler.Semantics;
 
@@ -66,16 +67,61 @@ public static class MigrationEstimator
 
     /// <summary>
     /// The windowed cut-over of the move on its own bandwidth, as validation estimates it: a live
-    /// migration carrying every disk across clusters (Live and Staged alike: the migration mirrors every
-    /// disk even when a copy was made ahead), or a cold copy.
+    /// migration carrying every disk across clusters, a cold copy, or the cold cut-over of a staged move
+    /// over its replicated disks.
     /// </summary>
     public static MigrationPrediction Cutover(PlanScope scope, Vm vm, Move move)
     {
         var (from, to) = CutoverHop(move);
         var bandwidth = HopBytesPerSecond(scope, from, to);
-        return scope.ModeOf(move) == MoveMode.Cold
-            ? Copy(DiskBytes(vm, move.From, move.To), bandwidth)
-            : Migration(scope, vm, from, to, bandwidth, DiskBytes(vm, from, to));
+        if (scope.LandsLive(move))
+        {
+            return Migration(scope, vm, from, to, bandwidth, DiskBytes(vm, from, to));
+        }
+
+        return scope.ModeOf(move) == MoveMode.Staged
+            ? ReplicaCutover(scope, ReplicationRpo(scope, vm, from, to) ?? TimeSpan.Zero)
+            : ColdMove(scope, DiskBytes(vm, from, to), bandwidth);
+    }
+
+    /// <summary>
+    /// A cold move: the guest shuts down (at most KubeVirt's grace period), its disks are copied through
+    /// an export, and it boots on the target (strategy.bootTime). The VM is down the whole time.
+    /// </summary>
+    public static MigrationPrediction ColdMove(PlanScope scope, double diskBytes, double bytesPerSecond)
+    {
+        var copy = Copy(diskBytes, bytesPerSecond);
+        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + copy.Seconds + scope.Plan.Strategy.BootTime.TotalSeconds;
+        return copy with { Seconds = seconds, DowntimeSeconds = seconds };
+    }
+
+    /// <summary>
+    /// The cold cut-over of a staged move whose disks the storage replicates (S28): stop the guest, demote
+    /// the source replicas (their last changes, at most one RPO's worth, go across), promote the target
+    /// ones, boot. Downtime = shutdown + RPO + boot; the bytes were counted by the replicate step.
+    /// </summary>
+    public static MigrationPrediction ReplicaCutover(PlanScope scope, TimeSpan rpo)
+    {
+        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + rpo.TotalSeconds + scope.Plan.Strategy.BootTime.TotalSeconds;
+        return new MigrationPrediction([], 0, 0, seconds, seconds, true, CopyMode.PreCopy, 0, 0);
+    }
+
+    /// <summary>The longest RPO of the replication every disk of the VM has from <paramref name="from"/> to <paramref name="to"/>; null when a disk has none (RC3027).</summary>
+    public static TimeSpan? ReplicationRpo(PlanScope scope, Vm vm, string from, string to)
+    {
+        var cluster = scope.Cluster(from);
+        TimeSpan longest = TimeSpan.Zero;
+        foreach (var volume in vm.Volumes)
+        {
+            if (volume.StorageClass is not { } name || cluster?.FindStorageClass(name)?.ReplicationTo(to) is not { } replication)
+            {
+                return null;
+            }
+
+            longest = replication.Rpo > longest ? replication.Rpo : longest;
+        }
+
+        return longest;
     }
 
     /// <summary>KubeVirt's completion deadline: completionTimeoutPerGiB × (memory + migrated disks) in GiB.</summary>

@@ -91,27 +91,33 @@ public static class Planner
                 pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node, prediction, share, disk, true));
             }
 
-            // 2. Disks copied ahead of the cut-over (Staged, or via): may run outside windows.
+            // 2. A staged move across clusters: the storage replicates every disk ahead of the cut-over (S28);
+            //    the initial sync may run outside windows.
             var cutShare = context.Share(cutFrom, cutTo);
             var cutDisk = MigrationEstimator.DiskBytes(vm, cutFrom, cutTo);
-            var replicated = (mode == MoveMode.Staged || move.Via is not null) && mode != MoveMode.Cold && cutDisk > 0;
-            if (replicated)
+            var landsLive = scope.LandsLive(move);
+            if (mode == MoveMode.Staged && !landsLive && cutDisk > 0)
             {
                 var copy = MigrationEstimator.Copy(cutDisk, cutShare);
                 pending.Add(($"replicate-{key}", StepKind.ReplicateStorage, cutFrom, cutTo, null, copy, cutShare, cutDisk, !strategy.ReplicateOutsideWindows));
             }
 
-            // 3. The cut-over: a live migration carrying every disk across clusters (KubeVirt mirrors them all, staged or not), or a cold copy.
+            // 3. The cut-over: a live migration carrying every disk across clusters (KubeVirt mirrors them all),
+            //    a cold copy, or a staged move's cold cut-over over its replicas.
             var cutNode = move.Via is null ? vm.Node : null;
-            if (mode == MoveMode.Cold)
-            {
-                var disk = MigrationEstimator.DiskBytes(vm, move.From, move.To);
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.Copy(disk, cutShare), cutShare, disk, true));
-            }
-            else
+            if (landsLive)
             {
                 var (share, prediction) = context.BestShare(vm, cutFrom, cutTo, cutDisk);
                 pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, cutDisk, true));
+            }
+            else if (mode == MoveMode.Staged)
+            {
+                var rpo = MigrationEstimator.ReplicationRpo(scope, vm, cutFrom, cutTo) ?? TimeSpan.Zero;
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ReplicaCutover(scope, rpo), cutShare, 0, true));
+            }
+            else
+            {
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, cutDisk, cutShare), cutShare, cutDisk, true));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();
@@ -147,7 +153,7 @@ public static class Planner
                     Windows = context.Windows(p.From, p.To),
                     SnapshotBefore = strategy.SnapshotBefore && p.Kind == StepKind.Migrate && owner.Jobs.All(j => j.Kind != StepKind.Migrate),
                 };
-                if (p.Kind == StepKind.Migrate && mode != MoveMode.Cold)
+                if (p.Kind == StepKind.Migrate && scope.LiveHops(move).Contains((p.From, p.To)))
                 {
                     diagnostics.AddRange(TimeoutRule.Check(scope, vm, move, p.Prediction, p.Disk, p.Bandwidth));
                 }

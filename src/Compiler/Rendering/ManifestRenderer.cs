@@ -25,7 +25,7 @@ public sealed record RenderResult(IReadOnlyList<RenderedFile> Files, IReadOnlyLi
 /// Rendering is parse, check, render; every template problem is a diagnostic at the template's
 /// file:line, and every rendered file must be one YAML mapping.
 /// </summary>
-public sealed class ManifestRenderer(TemplateSet templates)
+public sealed partial class ManifestRenderer(TemplateSet templates)
 {
     public const string LabelPrefix = "migration.reconcile.dev/";
 
@@ -142,7 +142,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             var to = step.To!.Cluster;
             if (step.Kind == StepKind.ReplicateStorage)
             {
-                RenderReplication(scope, files, step, vm, move, name, labels, namespaceOn(from), namespaceOn(to));
+                RenderReplication(scope, files, step, vm, move, labels, namespaceOn(from), namespaceOn(to));
                 continue;
             }
 
@@ -150,7 +150,7 @@ public sealed class ManifestRenderer(TemplateSet templates)
             {
                 AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, Placement.NodeSelector(scope, vm, move, live: true)))]);
             }
-            else if (scope.ModeOf(move) != MoveMode.Cold)
+            else if (scope.LiveHops(move).Contains((from, to)))
             {
                 var connect = scope.Cluster(to)?.KubeVirt.SynchronizationAddress ?? "";
                 AddStepFile(files, to, step.Id,
@@ -159,6 +159,15 @@ public sealed class ManifestRenderer(TemplateSet templates)
                     ("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(to), vm.Name, labels, "receive", null, NoNodeSelector)),
                 ]);
                 AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, NoNodeSelector))]);
+            }
+            else if (scope.ModeOf(move) == MoveMode.Staged)
+            {
+                // Staged cut-over (S28): stop the VM, demote its replicas (the last changes go across), promote
+                // the target's, and start the VM on them. The reconciler gates each part on the one before.
+                var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
+                AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), .. Replications(scope, vm, move, from, to, namespaceOn(from), labels, "secondary", patch: true)]);
+                AddStepFile(files, to, step.Id, [.. Replications(scope, vm, move, from, to, namespaceOn(to), labels, "primary", patch: true),
+                    ("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), replicas: true))]);
             }
             else
             {
@@ -173,59 +182,16 @@ public sealed class ManifestRenderer(TemplateSet templates)
     }
 
     /// <summary>
-    /// The disks a staged move copies ahead of its cut-over (S28), with the copy path KubeVirt and CDI
-    /// offer for a running VM: on the cut-over source, an online VirtualMachineSnapshot and a
-    /// VirtualMachineExport of it; on the target, one DataVolume per unshared disk importing it over
-    /// HTTPS, named after the claim the receiver VM will use. docs/manifests.md says what this buys.
+    /// The replicate step of a staged move (S28): a csi-addons VolumeReplication per disk, primary on the
+    /// cut-over source (the storage starts mirroring the claim) and secondary on the target, where the
+    /// storage presents the replica under the claim's name. docs/manifests.md says what this buys.
     /// </summary>
-    private void RenderReplication(PlanScope scope, List<RenderedFile> files, GraphStep step, Vm vm, Move move, string name,
-        SortedDictionary<string, string> labels, string sourceNamespace, string targetNamespace)
+    private void RenderReplication(PlanScope scope, List<RenderedFile> files, GraphStep step, Vm vm, Move move, SortedDictionary<string, string> labels, string sourceNamespace, string targetNamespace)
     {
         var (from, to) = (step.From!.Cluster, step.To!.Cluster);
-        var snapshot = new ScriptObject { ["name"] = name, ["namespace"] = sourceNamespace, ["labels"] = Pairs(labels), ["vm"] = vm.Name };
-        var export = Export(scope, from, name, sourceNamespace, labels, "snapshot.kubevirt.io", "VirtualMachineSnapshot", name);
-        AddStepFile(files, from, step.Id, [("snapshot.yaml.sbn", "snapshot", snapshot), ("vmexport.yaml.sbn", "export", export)]);
-
-        var exportUrl = ExportVolumesUrl(scope, from, sourceNamespace, name);
-        var volumes = vm.Volumes.Where(_ => MigrationEstimator.CopiesDisk(from, to)).OrderBy(v => v.Name, StringComparer.Ordinal)
-            .Select(volume =>
-            {
-                var claim = ClaimOf(vm, volume);
-                // KubeVirt restores each snapshotted claim for the export as "<export>-<claim>" and serves it under that name.
-                var data = new ScriptObject
-                {
-                    ["claim"] = claim,
-                    ["namespace"] = targetNamespace,
-                    ["labels"] = Pairs(labels),
-                    ["import_url"] = $"{exportUrl}/{name}-{claim}/disk.img.gz",
-                    ["header_secret"] = KubernetesName.Of(name, "token-header"),
-                    ["cert_config_map"] = KubernetesName.Of(name, "export-ca"),
-                    ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
-                    ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
-                };
-                return ("datavolume.yaml.sbn", "volume", data);
-            }).ToList();
-        AddStepFile(files, to, step.Id, volumes);
+        AddStepFile(files, from, step.Id, Replications(scope, vm, move, from, to, sourceNamespace, labels, "primary", patch: false));
+        AddStepFile(files, to, step.Id, Replications(scope, vm, move, from, to, targetNamespace, labels, "secondary", patch: false));
     }
-
-    /// <summary>A VirtualMachineExport on <paramref name="cluster"/>, in the export.kubevirt.io version its release serves.</summary>
-    private static ScriptObject Export(PlanScope scope, string cluster, string name, string ns, SortedDictionary<string, string> labels, string sourceGroup, string sourceKind, string sourceName) => new()
-    {
-        ["api_version"] = "export.kubevirt.io/" + scope.Cluster(cluster)!.KubeVirt.ExportApiVersion,
-        ["name"] = name,
-        ["namespace"] = ns,
-        ["labels"] = Pairs(labels),
-        ["source_group"] = sourceGroup,
-        ["source_kind"] = sourceKind,
-        ["source_name"] = sourceName,
-        ["token_secret"] = KubernetesName.Of(name, "token"),
-        ["ttl"] = "24h",
-    };
-
-    /// <summary>Where the source's virt-exportproxy serves an export's volumes (kubevirt.exportAddress, RC3019).</summary>
-    /// <remarks>The path carries the export API version (pkg/storage/export/export/links.go, externalUrlLinkFormat).</remarks>
-    private static string ExportVolumesUrl(PlanScope scope, string cluster, string ns, string export) =>
-        $"https://{scope.Cluster(cluster)?.KubeVirt.ExportAddress}/api/export.kubevirt.io/{scope.Cluster(cluster)?.KubeVirt.ExportApiVersion}/namespaces/{ns}/virtualmachineexports/{export}/volumes";
 
     private static string ClaimOf(Vm vm, Volume volume) => volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
 
@@ -282,69 +248,6 @@ public sealed class ManifestRenderer(TemplateSet templates)
         ["connect_url"] = connectUrl,
         ["node_selector"] = Pairs(nodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)),
     };
-
-    /// <param name="import">For a cold move: the source export's volume URL prefix, the header secret for its token and the ConfigMap for its CA.</param>
-    private static ScriptObject ReceiverVm(PlanScope scope, Vm vm, Move move, string from, string to, string ns, (string UrlPrefix, string HeaderSecret, string CaConfigMap)? import = null)
-    {
-        // Every disk needs a volume on the target: a blank DataVolume the migration fills (KubeVirt mirrors
-        // every disk into the receiver's volumes), one importing the export (cold), or, for staged moves,
-        // the DataVolume the replicate step created under the claim's name (the migration mirrors onto it).
-        var staged = scope.ModeOf(move) == MoveMode.Staged || move.Via is not null;
-        var volumes = new ScriptArray();
-        var blanks = new ScriptArray();
-        foreach (var volume in vm.Volumes.OrderBy(v => v.Name, StringComparer.Ordinal))
-        {
-            var blank = (import is not null || !staged) && MigrationEstimator.CopiesDisk(from, to);
-            var claim = ClaimOf(vm, volume);
-            var data = new ScriptObject
-            {
-                ["import_url"] = import is { } i && blank ? $"{i.UrlPrefix}/{claim}/disk.img.gz" : null,
-                ["header_secret"] = import?.HeaderSecret,
-                ["cert_config_map"] = import?.CaConfigMap,
-                ["name"] = volume.Name,
-                ["claim"] = claim,
-                ["blank"] = blank,
-                ["size"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture),
-                ["storage_class"] = move.TargetStorageClass ?? volume.StorageClass,
-            };
-            volumes.Add(data);
-            if (blank)
-            {
-                blanks.Add(data);
-            }
-        }
-
-        var networks = new ScriptArray();
-        foreach (var network in vm.Networks.IsEmpty ? [new VmNetwork("default", null, vm.Source)] : vm.Networks)
-        {
-            networks.Add(new ScriptObject { ["name"] = network.Name, ["nad"] = network.Nad });
-        }
-
-        var templateLabels = new SortedDictionary<string, string>(vm.Labels, StringComparer.Ordinal);
-        foreach (var (key, value) in OwnedLabels(scope.Plan.Name, move.Name).Where(l => l.Key.StartsWith(LabelPrefix, StringComparison.Ordinal)))
-        {
-            templateLabels[key] = value;
-        }
-
-        return new ScriptObject
-        {
-            ["name"] = vm.Name,
-            ["namespace"] = ns,
-            ["run_strategy"] = import is null ? "WaitAsReceiver" : "Always",
-            ["labels"] = Pairs(OwnedLabels(scope.Plan.Name, move.Name)),
-            ["template_labels"] = Pairs(templateLabels),
-            ["eviction_strategy"] = vm.EvictionStrategy,
-            ["node_selector"] = Pairs(Placement.NodeSelector(scope, vm, move, live: import is null)),
-            ["cores"] = vm.Cpu.Cores ?? 1,
-            ["cpu_model"] = vm.Cpu.Model,
-            ["dedicated"] = vm.Cpu.Dedicated,
-            ["memory"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture),
-            ["hugepages"] = vm.HugepagesBytes is { } pages ? pages == 1024L * 1024 * 1024 ? "1Gi" : pages == 2L * 1024 * 1024 ? "2Mi" : pages.ToString(CultureInfo.InvariantCulture) : null,
-            ["volumes"] = volumes,
-            ["blank_volumes"] = blanks,
-            ["networks"] = networks,
-        };
-    }
 
     /// <summary>The labels a moving VM gets: plan, move, and its priority class (S32).</summary>
     private sealed class PlanningLabels(PlanScope scope)

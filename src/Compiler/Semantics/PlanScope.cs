@@ -25,11 +25,19 @@ public sealed record PlanScope(
     public MoveMode ModeOf(Move move) => move.Mode ?? Plan.Strategy.Mode;
 
     /// <summary>
-    /// The hops of a move made by live migration: every hop of a Live or Staged move; of a Cold move only
-    /// the in-region hop to its <c>via</c> cluster, since its cut-over stops the VM and boots it afresh.
+    /// The hops of a move made by live migration: every hop of a Live move; of a Cold move, and of a Staged
+    /// move that crosses clusters, all but the landing hop, since its cut-over stops the VM and boots it
+    /// afresh on the target (S28). A Staged move inside one cluster is a live migration.
     /// </summary>
-    public IEnumerable<(string From, string To)> LiveHops(Move move) =>
-        ModeOf(move) != MoveMode.Cold ? move.Hops : move.Via is { } via ? [(move.From, via)] : [];
+    public IEnumerable<(string From, string To)> LiveHops(Move move) => ModeOf(move) switch
+    {
+        MoveMode.Live => move.Hops,
+        MoveMode.Staged when move.IsInCluster && move.Via is null => move.Hops,
+        _ => move.Via is { } via ? [(move.From, via)] : [],
+    };
+
+    /// <summary>Whether the hop that lands on the move's target is a live migration.</summary>
+    public bool LandsLive(Move move) => LiveHops(move).Any(h => h.To == move.To);
 
     /// <summary>The clusters each cluster exchanges live migrations with, across clusters, for the VMs this plan moves.</summary>
     public IReadOnlyDictionary<string, SortedSet<string>> LivePeers()

@@ -90,6 +90,11 @@ public sealed partial class CampaignExecutor
             // The copy on the target stops; the original, halted with its disks, gets back the run strategy it had.
             var halted = await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachine", TargetNamespace(step, original, vmNs), vm, cancel);
             await clusters[current].ApplyAsync(RunStrategy(vm, TargetNamespace(step, current, vmNs), "Halted"), cancel);
+            if (!await ReplicasBackAsync(step, current, original, TargetNamespace(step, current, vmNs), vm, cancel))
+            {
+                return;
+            }
+
             await clusters[original].ApplyAsync(RunStrategy(vm, TargetNamespace(step, original, vmNs), halted is null ? "Always" : ReceiverDerivation.RunStrategyOf(halted)), cancel);
             return;
         }
@@ -138,6 +143,50 @@ public sealed partial class CampaignExecutor
             new JsonObject { ["vmiName"] = vm, ["sendTo"] = new JsonObject { ["migrationID"] = name, ["connectURL"] = address } }, step), cancel);
     }
 
+    /// <summary>
+    /// A staged cut-over's replicas turned back, in the order ReplicaGate keeps forward: once the copy's VMI
+    /// is gone, the target replicas are demoted, and once they are Secondary the original's promoted. True
+    /// when the original's replicas are Primary again (or the step has none); each pass goes as far as it may.
+    /// </summary>
+    private async Task<bool> ReplicasBackAsync(GraphStep step, string current, string original, string currentNs, string vm, CancellationToken cancel)
+    {
+        var objects = StepObjects(step).ToList();
+        var (currentReplicas, originalReplicas) = (ReplicaGate.Replications(objects, current).ToList(), ReplicaGate.Replications(objects, original).ToList());
+        if (currentReplicas.Count == 0)
+        {
+            return true;
+        }
+
+        if (await clusters[current].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", currentNs, vm, cancel) is not null)
+        {
+            return false;
+        }
+
+        foreach (var replication in currentReplicas)
+        {
+            await clusters[current].ApplyAsync(WithState(replication, "secondary"), cancel);
+        }
+
+        if (!await replicaGate.AllAsync(current, currentReplicas, "Secondary", cancel))
+        {
+            return false;
+        }
+
+        foreach (var replication in originalReplicas)
+        {
+            await clusters[original].ApplyAsync(WithState(replication, "primary"), cancel);
+        }
+
+        return await replicaGate.AllAsync(original, originalReplicas, "Primary", cancel);
+    }
+
+    private static JsonObject WithState(JsonObject replication, string state)
+    {
+        var copy = (JsonObject)replication.DeepClone();
+        copy["spec"]!["replicationState"] = state;
+        return copy;
+    }
+
     private JsonObject Migration(string name, string ns, JsonObject spec, GraphStep step) => new()
     {
         ["apiVersion"] = "kubevirt.io/v1",
@@ -155,6 +204,8 @@ public sealed partial class CampaignExecutor
             var vmi = await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, original, vmNs), vmName, cancel);
             if (vmi?["status"]?["phase"]?.GetValue<string>() != "Running")
             {
+                // Idempotent: a staged cut-over's replicas turn back over several passes.
+                await CreateRollbackAsync(step, cancel);
                 return rollback;
             }
 

@@ -64,11 +64,13 @@ public sealed partial class CampaignExecutor
     private readonly JsonObject run;
     private readonly Dictionary<string, List<JsonObject>> parsedFiles = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<WindowOccurrence>> windowCache = new(StringComparer.Ordinal);
+    private readonly ReplicaGate replicaGate;
 
     public CampaignExecutor(CompiledCampaign campaign, IReadOnlyDictionary<string, IClusterGateway> clusters, string homeCluster, Func<DateTime> clock, string? revision = null)
     {
         this.campaign = campaign;
         this.clusters = clusters;
+        replicaGate = new ReplicaGate(clusters);
         home = clusters[homeCluster];
         this.clock = clock;
         this.revision = revision;
@@ -405,7 +407,11 @@ public sealed partial class CampaignExecutor
     {
         creationProblems.Remove(step.Id);
         var export = ExportOf(step);
-        var ordered = StepObjects(step).OrderBy(p => export is null ? (p.Cluster == step.From?.Cluster ? 1 : 0) : (p.Cluster == export.Value.Cluster ? 0 : 1));
+        // A staged cut-over over replicas goes source first (stop, demote), then the target (promote, start).
+        var replicated = step.Kind == StepKind.Migrate && StepObjects(step).Any(p => p.Objects.Any(o => Kind(o) == ReplicaGate.Kind));
+        var ordered = StepObjects(step).OrderBy(p => export is not null ? (p.Cluster == export.Value.Cluster ? 0 : 1)
+            : replicated ? (p.Cluster == step.From?.Cluster ? 0 : 1)
+            : (p.Cluster == step.From?.Cluster ? 1 : 0));
         foreach (var (cluster, objects) in ordered)
         {
             if (export is { } e && cluster != e.Cluster && !await ShareExportCredentialsAsync(step, e.Cluster, e.Export, cancel))
@@ -430,6 +436,11 @@ public sealed partial class CampaignExecutor
                     return;
                 }
 
+                if (replicated && !await replicaGate.MayApplyAsync(step, cluster, obj, StepObjects(step).ToList(), SourceVm(step), cancel))
+                {
+                    return;
+                }
+
                 if (Kind(obj) == "VirtualMachine" && !IsPatch(obj) && cluster != step.From?.Cluster)
                 {
                     var (derived, problem) = await ReceiverFromSourceAsync(step, obj, cancel);
@@ -450,6 +461,8 @@ public sealed partial class CampaignExecutor
             }
         }
     }
+
+    private (string Namespace, string Name) SourceVm(GraphStep step) => (TargetNamespace(step, step.From!.Cluster, VmOf(step).Namespace), VmOf(step).Name);
 
     /// <summary>Why a step's objects could not be made (the next observation fails the step with it).</summary>
     private readonly Dictionary<string, string> creationProblems = new(StringComparer.Ordinal);
@@ -594,7 +607,9 @@ public sealed partial class CampaignExecutor
                 return current;
         }
 
-        if (Windowed(step) && step.Kind == StepKind.Migrate && current.StartTime is { } started && !campaign.Plan.Windows.Allow.IsEmpty &&
+        // Only a live migration is cancelled when its window closes (the VM keeps running where it was); a cold
+        // move or staged cut-over past its window finishes, since stopping it halfway would leave the VM down.
+        if (Windowed(step) && step.Kind == StepKind.Migrate && !IsCold(step) && current.StartTime is { } started && !campaign.Plan.Windows.Allow.IsEmpty &&
             OpenWindow(step, started) is { } window && now >= window.End)
         {
             await CleanUpAsync(step, cancel);
@@ -652,20 +667,30 @@ public sealed partial class CampaignExecutor
 
             case StepKind.ReplicateStorage:
             {
-                var volumes = StepObjects(step).SelectMany(p => p.Objects.Where(o => Kind(o) == "DataVolume").Select(o => (p.Cluster, Obj: o))).ToList();
-                var phases = new List<string?>();
-                foreach (var (cluster, dv) in volumes)
+                // Done once every source replica is Primary and has synced once, and every target one Secondary.
+                var objects = StepObjects(step).ToList();
+                foreach (var (cluster, list) in objects)
                 {
-                    var live = await Get(cluster, dv, cancel);
-                    if (live is null)
+                    foreach (var replication in list.Where(o => Kind(o) == ReplicaGate.Kind))
                     {
-                        return Outcome.Missing;
+                        if (await Get(cluster, replication, cancel) is null)
+                        {
+                            return Outcome.Missing;
+                        }
                     }
 
-                    phases.Add(live["status"]?["phase"]?.GetValue<string>());
+                    if (await replicaGate.FailureAsync(cluster, ReplicaGate.Replications(objects, cluster), cancel) is { } failure)
+                    {
+                        creationProblems[step.Id] = failure;
+                        return Outcome.Failed;
+                    }
                 }
 
-                return phases.Any(p => p == "Failed") ? Outcome.Failed : phases.All(p => p == "Succeeded") ? Outcome.Succeeded : Outcome.Running;
+                var (from, to) = (step.From!.Cluster, step.To!.Cluster);
+                return await replicaGate.AllAsync(from, ReplicaGate.Replications(objects, from), "Primary", cancel, synced: true) &&
+                       await replicaGate.AllAsync(to, ReplicaGate.Replications(objects, to), "Secondary", cancel)
+                    ? Outcome.Succeeded
+                    : Outcome.Running;
             }
 
             case StepKind.Migrate:
@@ -689,6 +714,15 @@ public sealed partial class CampaignExecutor
             if (await VmRunsAtTargetAsync(step, cancel))
             {
                 return Outcome.Succeeded;
+            }
+
+            foreach (var (cluster, _) in objects)
+            {
+                if (await replicaGate.FailureAsync(cluster, ReplicaGate.Replications(objects, cluster), cancel) is { } failure)
+                {
+                    creationProblems[step.Id] = failure;
+                    return Outcome.Failed;
+                }
             }
 
             foreach (var (cluster, list) in objects.Where(o => o.Cluster != step.From!.Cluster))

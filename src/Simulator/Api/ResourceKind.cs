@@ -22,6 +22,7 @@ public sealed class ResourceRegistry
     public static readonly ResourceKind Node = new("", "v1", "Node", "nodes", false, ShortName: "no");
     public static readonly ResourceKind ConfigMap = new("", "v1", "ConfigMap", "configmaps", true, false, "cm");
     public static readonly ResourceKind Secret = new("", "v1", "Secret", "secrets", true, false);
+    public static readonly ResourceKind PersistentVolumeClaim = new("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, true, "pvc");
     public static readonly ResourceKind Event = new("", "v1", "Event", "events", true, false, "ev");
     public static readonly ResourceKind Lease = new("coordination.k8s.io", "v1", "Lease", "leases", true, false);
     public static readonly ResourceKind NetworkPolicy = new("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, false, "netpol");
@@ -39,7 +40,7 @@ public sealed class ResourceRegistry
     /// <param name="exportVersions">The export.kubevirt.io versions the cluster's KubeVirt release serves.</param>
     public ResourceRegistry(IEnumerable<string>? exportVersions = null)
     {
-        foreach (var kind in new[] { Namespace, Node, ConfigMap, Secret, Event, Lease, NetworkPolicy, Crd, VirtualMachine, VirtualMachineInstance, Migration, KubeVirt, MigrationPolicy, Snapshot, DataVolume, PrometheusRule })
+        foreach (var kind in new[] { Namespace, Node, ConfigMap, Secret, PersistentVolumeClaim, Event, Lease, NetworkPolicy, Crd, VirtualMachine, VirtualMachineInstance, Migration, KubeVirt, MigrationPolicy, Snapshot, DataVolume, PrometheusRule })
         {
             Add(kind);
         }

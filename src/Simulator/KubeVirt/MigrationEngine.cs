@@ -30,6 +30,7 @@ public sealed class MigrationEngine
     private readonly Faults faults;
     private readonly int seed;
     private readonly WorkloadControllers controllers;
+    private readonly Storage.StorageReplication replication;
     private readonly Lock gate = new();
     private readonly Dictionary<string, Migration> migrations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Succeeded, long Failed)> outcomes = new(StringComparer.Ordinal);
@@ -41,6 +42,7 @@ public sealed class MigrationEngine
         this.faults = faults;
         this.seed = seed;
         controllers = new WorkloadControllers(world);
+        replication = new Storage.StorageReplication(world);
         last = world.Clock.Now;
         foreach (var cluster in world.Clusters.Values)
         {
@@ -196,6 +198,7 @@ public sealed class MigrationEngine
             }
 
             controllers.Tick(now);
+            replication.Tick(now);
         }
     }
 

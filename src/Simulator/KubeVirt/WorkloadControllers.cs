@@ -240,7 +240,8 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             else if (vmi is null)
             {
                 var imported = (vm["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).All(t =>
-                    store.Get(ResourceRegistry.DataVolume, ns, t!["metadata"]!["name"]!.GetValue<string>())?["status"]?["phase"]?.GetValue<string>() == "Succeeded");
+                    store.Get(ResourceRegistry.DataVolume, ns, t!["metadata"]!["name"]!.GetValue<string>())?["status"]?["phase"]?.GetValue<string>() == "Succeeded")
+                    && ClaimsWritable(store, ns, vm);
                 printable = imported ? "Starting" : "Provisioning";
                 if (imported && Age(vm, now) >= StartSeconds && LeastLoadedNode(store) is { } node)
                 {
@@ -261,6 +262,31 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             status["ready"] = printable == "Running";
             SetStatus(store, ResourceRegistry.VirtualMachine, vm, status);
         }
+    }
+
+    /// <summary>
+    /// Every claim the VM mounts exists and is Bound, and is not a replica still secondary (a demoted
+    /// mirror image cannot be written: the virt-launcher pod would not start).
+    /// </summary>
+    private static bool ClaimsWritable(ClusterStore store, string ns, JsonObject vm)
+    {
+        foreach (var claim in (vm["spec"]?["template"]?["spec"]?["volumes"]?.AsArray() ?? []).Select(v => v?["persistentVolumeClaim"]?["claimName"]?.GetValue<string>()).OfType<string>())
+        {
+            if (store.Get(ResourceRegistry.PersistentVolumeClaim, ns, claim)?["status"]?["phase"]?.GetValue<string>() != "Bound")
+            {
+                return false;
+            }
+
+            if (store.Registry.Find(Storage.StorageReplication.VolumeReplication.GroupVersion, Storage.StorageReplication.VolumeReplication.Plural) is not null &&
+                store.List(Storage.StorageReplication.VolumeReplication, ns).Items.Any(r =>
+                    (r["spec"]?["dataSource"]?["name"]?.GetValue<string>() ?? r["metadata"]!["name"]!.GetValue<string>()) == claim &&
+                    r["status"]?["state"]?.GetValue<string>() != "Primary"))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string? LeastLoadedNode(ClusterStore store)

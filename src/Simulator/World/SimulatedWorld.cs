@@ -39,6 +39,7 @@ public sealed class SimulatedWorld
             Seed(cluster, store);
         }
 
+        Storage.StorageReplication.Serve(this);
         foreach (var vm in inventories.SelectMany(i => i.Vms).OrderBy(v => v.Id, StringComparer.Ordinal))
         {
             vms[vm.Id] = vm;
@@ -175,6 +176,25 @@ public sealed class SimulatedWorld
             ["name"] = v.Name,
             ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = v.Claim ?? $"{vm.Name}-{v.Name}" },
         })]);
+        foreach (var volume in vm.Volumes)
+        {
+            var claim = volume.Claim ?? $"{vm.Name}-{volume.Name}";
+            if (store.Get(ResourceRegistry.PersistentVolumeClaim, vm.Namespace, claim) is null)
+            {
+                var pvc = store.Create(ResourceRegistry.PersistentVolumeClaim, vm.Namespace, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = claim },
+                    ["spec"] = new JsonObject
+                    {
+                        ["storageClassName"] = volume.StorageClass,
+                        ["accessModes"] = new JsonArray(volume.AccessMode ?? "ReadWriteMany"),
+                        ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["storage"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture) } },
+                    },
+                }, Manager);
+                pvc["status"] = new JsonObject { ["phase"] = "Bound" };
+                store.Update(ResourceRegistry.PersistentVolumeClaim, vm.Namespace, claim, pvc, Manager, statusOnly: true);
+            }
+        }
         store.Create(ResourceRegistry.VirtualMachine, vm.Namespace, new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = vm.Name, ["labels"] = labels.DeepClone() },

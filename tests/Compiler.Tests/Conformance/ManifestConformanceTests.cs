@@ -104,33 +104,33 @@ public sealed class ManifestConformanceTests
     }
 
     [Fact]
-    public void A_staged_move_seeds_the_claims_its_receiver_uses_from_an_export_of_an_online_snapshot()
+    public void A_staged_move_replicates_its_disks_and_cuts_over_onto_the_replicas_in_order()
     {
         var files = Render("fra-to-sgp").Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
-        // db-0 moves fra-1 -> fra-2 -> sgp-1: its disks are copied ahead over the cut-over hop fra-2 -> sgp-1.
-        var source = ParseAll(files.Single(f => f.Key.StartsWith("fra-2/steps/replicate-payments.db-0", StringComparison.Ordinal)).Value);
-        var target = ParseAll(files.Single(f => f.Key.StartsWith("sgp-1/steps/replicate-payments.db-0", StringComparison.Ordinal)).Value);
-        var receiver = ParseAll(files.Single(f => f.Key.StartsWith("sgp-1/steps/migrate-payments.db-0", StringComparison.Ordinal)).Value)
-            .Single(o => o["kind"]!.GetValue<string>() == "VirtualMachine");
+        List<JsonObject> At(string path) => ParseAll(files[path]);
+        string Kinds(List<JsonObject> objects) => string.Join(",", objects.Select(o => o["kind"]!.GetValue<string>()));
 
-        Assert.Equal(["VirtualMachineSnapshot", "VirtualMachineExport"], source.Select(o => o["kind"]!.GetValue<string>()));
-        var (snapshot, export) = (source[0], source[1]);
-        Assert.Equal("db-0", snapshot["spec"]!["source"]!["name"]!.GetValue<string>());
-        Assert.Equal("VirtualMachineSnapshot", export["spec"]!["source"]!["kind"]!.GetValue<string>());
-        Assert.Equal(snapshot["metadata"]!["name"]!.GetValue<string>(), export["spec"]!["source"]!["name"]!.GetValue<string>());
+        // db-0 moves fra-1 -> fra-2 live, then fra-2 -> sgp-1 over RBD mirroring (ceph-rbd on fra-2 replicates into sgp-1).
+        var (primary, secondary) = (At("fra-2/steps/replicate-payments.db-0.yaml"), At("sgp-1/steps/replicate-payments.db-0.yaml"));
+        Assert.All(primary, r => Assert.Equal(("VolumeReplication", "primary", "rbd-mirror-5m"),
+            (r["kind"]!.GetValue<string>(), r["spec"]!["replicationState"]!.GetValue<string>(), r["spec"]!["volumeReplicationClass"]!.GetValue<string>())));
+        Assert.All(secondary, r => Assert.Equal("secondary", r["spec"]!["replicationState"]!.GetValue<string>()));
+        Assert.Equal(primary.Select(r => r["spec"]!["dataSource"]!["name"]!.GetValue<string>()), secondary.Select(r => r["metadata"]!["name"]!.GetValue<string>()));
 
-        var exportName = export["metadata"]!["name"]!.GetValue<string>();
-        var claims = receiver["spec"]!["template"]!["spec"]!["volumes"]!.AsArray()
-            .Select(v => v!["persistentVolumeClaim"]?["claimName"]?.GetValue<string>()).OfType<string>().Order(StringComparer.Ordinal).ToList();
-        Assert.Null(receiver["spec"]!["dataVolumeTemplates"]);
-        Assert.Equal(claims, target.Select(dv => dv["metadata"]!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal));
-        foreach (var dataVolume in target)
-        {
-            Assert.Equal("DataVolume", dataVolume["kind"]!.GetValue<string>());
-            var claim = dataVolume["metadata"]!["name"]!.GetValue<string>();
-            Assert.Equal($"https://vmexport.fra-2.example.net/api/export.kubevirt.io/v1beta1/namespaces/payments/virtualmachineexports/{exportName}/volumes/{exportName}-{claim}/disk.img.gz",
-                dataVolume["spec"]!["source"]!["http"]!["url"]!.GetValue<string>());
-        }
+        // The cut-over: stop and demote on the source; promote and start on the target, on the replicas' claims.
+        var source = At("fra-2/steps/migrate-payments.db-0.yaml");
+        var target = At("sgp-1/steps/migrate-payments.db-0.yaml");
+        Assert.StartsWith("VirtualMachine,VolumeReplication", Kinds(source), StringComparison.Ordinal);
+        Assert.Equal("Halted", source[0]["spec"]!["runStrategy"]!.GetValue<string>());
+        Assert.All(source.Skip(1), r => Assert.Equal("secondary", r["spec"]!["replicationState"]!.GetValue<string>()));
+        Assert.EndsWith("VolumeReplication,VirtualMachine", Kinds(target), StringComparison.Ordinal);
+        Assert.All(target.SkipLast(1), r => Assert.Equal("primary", r["spec"]!["replicationState"]!.GetValue<string>()));
+        var vm = target[^1];
+        Assert.Equal("Always", vm["spec"]!["runStrategy"]!.GetValue<string>());
+        Assert.Null(vm["spec"]!["dataVolumeTemplates"]);
+        Assert.Equal(primary.Select(r => r["spec"]!["dataSource"]!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal),
+            vm["spec"]!["template"]!["spec"]!["volumes"]!.AsArray().Select(v => v!["persistentVolumeClaim"]!["claimName"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(files.Values.SelectMany(ParseAll), o => o["kind"]!.GetValue<string>() == "DataVolume");
     }
 
     [Fact]

@@ -83,7 +83,9 @@ public sealed class ReleaseConformanceTests
     public void The_export_api_and_the_downtime_field_follow_the_release()
     {
         string ExportVersion(RenderResult r) => KubernetesObjects(r).First(o => o.Object["kind"]!.GetValue<string>() == "VirtualMachineExport").Object["apiVersion"]!.GetValue<string>();
-        string ImportUrl(RenderResult r) => KubernetesObjects(r).First(o => o.Object["kind"]!.GetValue<string>() == "DataVolume").Object["spec"]!["source"]!["http"]!["url"]!.GetValue<string>();
+        // The cold move's copy imports its disks through its dataVolumeTemplates.
+        string ImportUrl(RenderResult r) => KubernetesObjects(r).Select(o => o.Object).Where(o => o["kind"]!.GetValue<string>() == "VirtualMachine")
+            .SelectMany(o => o["spec"]?["dataVolumeTemplates"]?.AsArray() ?? []).Select(t => t?["spec"]?["source"]?["http"]?["url"]?.GetValue<string>()).OfType<string>().First();
         bool HasDowntime(RenderResult r) => KubernetesObjects(r).Where(o => o.Object["kind"]!.GetValue<string>() == "MigrationPolicy").All(o => o.Object["spec"]!["maxDowntimeMs"] is not null);
 
         var old = RenderSeedAt("v1.8.4", ", MigrationStallDetection");

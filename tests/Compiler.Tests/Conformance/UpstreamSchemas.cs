@@ -58,6 +58,21 @@ internal sealed class UpstreamSchemas
         // without endPort, which the check below then rejects.
         roots[("k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy")] = WithoutEndPort(components);
         roots[("monitoring.coreos.com/v1", "PrometheusRule")] = PrometheusRule(reference);
+        // csi-addons VolumeReplication is not in ../shared/ref: its spec as the Go types define it
+        // (csi-addons/kubernetes-csi-addons d4d7fea4, api/replication.storage/v1alpha1/volumereplication_types.go:
+        // volumeReplicationClass, replicationState primary|secondary|resync, dataSource a TypedLocalObjectReference,
+        // autoResync, replicationHandle); required fields are left to the live object, as a patch may omit them.
+        roots[("replication.storage.openshift.io/v1alpha1", "VolumeReplication")] = JsonNode.Parse("""
+            {"type": "object", "required": ["spec"], "properties": {
+              "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+              "spec": {"type": "object", "additionalProperties": false, "required": ["replicationState"], "properties": {
+                "volumeReplicationClass": {"type": "string"},
+                "replicationState": {"type": "string", "enum": ["primary", "secondary", "resync"]},
+                "dataSource": {"type": "object", "additionalProperties": false, "required": ["kind", "name"], "properties": {
+                  "apiGroup": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"}}},
+                "autoResync": {"type": "boolean"},
+                "replicationHandle": {"type": "string"}}}}}
+            """)!;
         if (release is null)
         {
             roots[("migrations.kubevirt.io/v1alpha1", "MigrationPolicy")] = Crd(reference, "kubevirt/crd-schema-migrationpolicy.yaml");

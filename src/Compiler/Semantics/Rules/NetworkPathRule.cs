@@ -57,18 +57,16 @@ public sealed class NetworkPathRule : IPlanRule
                 }
 
                 CheckLatency(scope, move, mode, i, link, field, diagnostics);
-                // A cold move's disks, and a staged move's disks copied ahead of the cut-over, leave
-                // through a VirtualMachineExport on the source that the target's DataVolumes import.
-                var cutover = i == hops.Count - 1;
-                var replicates = mode != MoveMode.Cold && (mode == MoveMode.Staged || move.Via is not null) && cutover && CopiesAnyDisk(scope, move, from, to);
-                if ((mode == MoveMode.Cold || replicates) && source.KubeVirt.ExportAddress is null && reportedClusters.Add("export:" + source.Name))
+                // A cold move's disks leave through a VirtualMachineExport on the source that the target's
+                // DataVolumes import (a staged move's disks are replicated by the storage instead).
+                var live = scope.LiveHops(move).Contains((from, to));
+                if (!live && mode == MoveMode.Cold && source.KubeVirt.ExportAddress is null && reportedClusters.Add("export:" + source.Name))
                 {
-                    var what = mode == MoveMode.Cold ? "cold move" : "the disks replicated ahead of staged move";
                     diagnostics.Write(DiagnosticCatalog.ExportAddressMissing.At(source.Source.At("kubevirt"),
-                        $"cluster {source.Name} sends {what} '{move.Name}' but declares no kubevirt.exportAddress for the target to import disks from"));
+                        $"cluster {source.Name} sends cold move '{move.Name}' but declares no kubevirt.exportAddress for the target to import disks from"));
                 }
 
-                if (mode == MoveMode.Cold)
+                if (!live)
                 {
                     continue;
                 }
@@ -96,15 +94,12 @@ public sealed class NetworkPathRule : IPlanRule
         }
     }
 
-    private static bool CopiesAnyDisk(PlanScope scope, Move move, string from, string to) =>
-        Planning.MigrationEstimator.CopiesDisk(from, to) && scope.VmsOf(move).Any(vm => !vm.Volumes.IsEmpty);
-
     private static void CheckLatency(PlanScope scope, Move move, MoveMode mode, int hop, Link link, string field, IDiagnosticWriter diagnostics)
     {
-        // Staging (S28) is the cure: the cut-over hop of a staged move may be slow; an unstaged live move may not.
-        var staged = mode == MoveMode.Staged || move.Via is not null && hop == 1;
+        // Staging (S28) is the cure: a hop that is not a live migration may be slow; a live one may not.
+        var (from, to) = move.Hops.ElementAt(hop);
         var limit = scope.Plan.Checks.MaxLiveLatency;
-        if (mode != MoveMode.Cold && !staged && link.Latency > limit)
+        if (scope.LiveHops(move).Contains((from, to)) && link.Latency > limit)
         {
             diagnostics.Write(DiagnosticCatalog.LatencyTooHighForLive.At(move.Source.At(field),
                 $"move '{move.Name}' live-migrates over link {link.Id} with {Model.Quantities.FormatDuration(link.Latency)} latency, above maxLiveLatency {Model.Quantities.FormatDuration(limit)}"));

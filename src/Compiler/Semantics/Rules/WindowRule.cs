@@ -118,6 +118,19 @@ public sealed class WindowRule : IPlanRule
             {
                 diagnostics.Write(DiagnosticCatalog.VmExceedsWindow.At(vm.Source.At("memory"),
                     $"VM {vm.Id} (move '{move.Name}') is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(estimate.Seconds))}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)})"));
+                continue;
+            }
+
+            // A staged move whose disks may replicate only inside windows: the initial sync must fit one too.
+            if (scope.ModeOf(move) == MoveMode.Staged && !scope.LandsLive(move) && !scope.Plan.Strategy.ReplicateOutsideWindows)
+            {
+                var (from, to) = MigrationEstimator.CutoverHop(move);
+                var sync = MigrationEstimator.Copy(MigrationEstimator.DiskBytes(vm, from, to), MigrationEstimator.HopBytesPerSecond(scope, from, to));
+                if (double.IsFinite(sync.Seconds) && sync.Seconds > longest.Length.TotalSeconds)
+                {
+                    diagnostics.Write(DiagnosticCatalog.VmExceedsWindow.At(vm.Source.At("memory"),
+                        $"VM {vm.Id} (move '{move.Name}'): the initial replication of its disks is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(sync.Seconds))}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)}), and replicateOutsideWindows is false"));
+                }
             }
         }
     }
