@@ -124,7 +124,11 @@ public static class MigrationEstimator
         return longest;
     }
 
-    /// <summary>KubeVirt's completion deadline: completionTimeoutPerGiB × (memory + migrated disks) in GiB.</summary>
+    /// <summary>
+    /// KubeVirt's completion deadline: completionTimeoutPerGiB × the migration's data in whole GB, rounded up
+    /// (guest memory plus migrated volumes, `memory.ScaledValue(resource.Giga)`: getVMIMigrationDataSize,
+    /// v1.6.2 pkg/virt-launcher/virtwrap/manager.go) — decimal GB despite the setting's name.
+    /// </summary>
     public static double CompletionDeadlineSeconds(PlanScope scope, Vm vm, double diskBytes) =>
-        scope.Plan.Strategy.CompletionTimeoutPerGiB.TotalSeconds * (vm.MemoryBytes + diskBytes) / (1024.0 * 1024 * 1024);
+        scope.Plan.Strategy.CompletionTimeoutPerGiB.TotalSeconds * Math.Ceiling((vm.MemoryBytes + diskBytes) / 1e9);
 }

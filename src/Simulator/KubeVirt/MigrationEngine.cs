@@ -539,9 +539,10 @@ public sealed class MigrationEngine
         }
 
         var running = (now - m.RunningSince).TotalSeconds;
-        var gib = (m.Memory + m.Disk) / (1L << 30);
+        // KubeVirt sizes the budget in whole decimal GB, rounded up (getVMIMigrationDataSize: ScaledValue(resource.Giga)).
+        var gb = Math.Ceiling((m.Memory + m.Disk) / 1e9);
         // Once in post-copy the guest runs on the target: KubeVirt can no longer abort, only finish.
-        if (m.Mode != "PostCopy" && running > m.Config.CompletionTimeoutPerGiB * Math.Max(1, gib))
+        if (m.Mode != "PostCopy" && running > m.Config.CompletionTimeoutPerGiB * Math.Max(1, gb))
         {
             if (m.Config.PostCopy)
             {
@@ -549,7 +550,7 @@ public sealed class MigrationEngine
             }
             else
             {
-                Fail(m, now, $"Live migration is not completed after {m.Config.CompletionTimeoutPerGiB * Math.Max(1, gib):F0} seconds and has been aborted");
+                Fail(m, now, $"Live migration is not completed after {m.Config.CompletionTimeoutPerGiB * Math.Max(1, gb):F0} seconds and has been aborted");
                 return;
             }
         }
