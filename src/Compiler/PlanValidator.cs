@@ -78,7 +78,7 @@ public static class PlanValidator
 
             IPlanRule[] planRules =
             [
-                new PlanReferencesRule(inputsIncomplete), new SelectionRule(inputsIncomplete), new KubeVirtReleaseRule(), new SharedStorageRule(), new StagingRule(), new NetworkPathRule(), new MigrationIsolationRule(), new VmCompatibilityRule(), new CapacityRule(),
+                new PlanReferencesRule(inputsIncomplete), new SelectionRule(inputsIncomplete), new KubeVirtReleaseRule(), new SharedStorageRule(), new StagingRule(), new NetworkPathRule(), new MigrationIsolationRule(), new TransportRule(), new VmCompatibilityRule(), new CapacityRule(),
                 new ConvergenceRule(), new TimeoutRule(), new WindowRule(), new LimitsRule(), new SuppressRule(), .. extraRules,
             ];
             foreach (var plan in model.Plans)

@@ -131,6 +131,8 @@ public static class DiagnosticCatalog
         "Move fewer VMs to these nodes (split the move, or target another cluster), add or enlarge nodes and declare them, or let the VMs land on more nodes (a wider nodeSelector; host-passthrough VMs only fit nodes of their own CPU).");
     public static readonly DiagnosticDescriptor StagedWithoutReplication = new("RC3027", "staged-without-replication", E, "S28",
         "Declare the storage replication the class has into the target (storageClasses[].replication: to, volumeReplicationClass, rpo), or move the VM with mode: Cold (stop, copy, start) or mode: Live. KubeVirt and CDI copy whole disks, so nothing else sends only what changed since a copy made ahead.");
+    public static readonly DiagnosticDescriptor StreamBandwidthUnmeasured = new("RC3028", "stream-bandwidth-unmeasured", W, "S14",
+        "Measure what one connection reaches and declare it on the link: streamBandwidth from `iperf3 -c PEER -P 1 -t 30` (bandwidth stays the `-P 8` figure), or tcpWindow from the sending nodes' `sysctl net.ipv4.tcp_wmem` (third value). Raising that maximum (and net.core.wmem_max) on the nodes speeds migrations up on long round trips.");
     public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
         "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 

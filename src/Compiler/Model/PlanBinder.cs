@@ -98,6 +98,9 @@ public static class PlanBinder
             l.OptStr("kind"),
             l.Bool("encrypted", false),
             l.OptInt("mtu"),
+            l.OptBits("streamBandwidth"),
+            l.OptBytes("tcpWindow"),
+            l.OptNumber("overhead") ?? 0,
             l.At);
     }
 

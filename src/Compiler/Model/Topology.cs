@@ -147,6 +147,9 @@ public sealed record StorageClass(
 /// </summary>
 public sealed record StorageReplication(string To, string VolumeReplicationClass, TimeSpan Rpo, Located Source);
 
+/// <param name="StreamBitsPerSecond">What one TCP connection reaches over the link (iperf3 -P 1); the aggregate is BandwidthBitsPerSecond (iperf3 -P 8).</param>
+/// <param name="TcpWindowBytes">The largest TCP window a connection may use (the senders' net.ipv4.tcp_wmem maximum).</param>
+/// <param name="Overhead">The fraction of the bandwidth encryption or a VPN takes (0 to 0.5).</param>
 public sealed record Link(
     string A,
     string B,
@@ -158,6 +161,9 @@ public sealed record Link(
     string? Kind,
     bool Encrypted,
     int? Mtu,
+    long? StreamBitsPerSecond,
+    long? TcpWindowBytes,
+    double Overhead,
     Located Source)
 {
     /// <summary>Stable id used in the graph: "a~b" (names sorted) for undirected links, "a->b" for directed ones.</summary>

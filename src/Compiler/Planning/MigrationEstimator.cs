@@ -43,14 +43,33 @@ public static class MigrationEstimator
     public static double LatencySeconds(PlanScope scope, string from, string to) =>
         from == to ? 0 : scope.Topology?.FindLink(from, to)?.Latency.TotalSeconds ?? 0;
 
-    /// <summary>A live migration of <paramref name="vm"/> on one hop, carrying <paramref name="diskBytes"/> of disk with it.</summary>
+    /// <summary>
+    /// A live migration of <paramref name="vm"/> on one hop within <paramref name="bytesPerSecond"/> (its share of
+    /// the link, capped by bandwidthPerMigration), carrying <paramref name="diskBytes"/> of disk: the disks'
+    /// mirror first, each disk on its own connection, then the memory's pre-copy rounds on its connections
+    /// (TransportModel), each connection bounded by its window per round trip.
+    /// </summary>
     public static MigrationPrediction Migration(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond, double diskBytes)
     {
         var strategy = scope.Plan.Strategy;
-        return PreCopyModel.Simulate(new MigrationInputs(
-            vm.MemoryBytes, vm.DirtyBytesPerSecond, bytesPerSecond, MaxDowntime(scope, from).TotalSeconds,
-            strategy.AllowAutoConverge, strategy.AllowPostCopy, diskBytes, LatencySeconds(scope, from, to)));
+        var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var memory = PreCopyModel.Simulate(new MigrationInputs(
+            vm.MemoryBytes, vm.DirtyBytesPerSecond, MemoryBytesPerSecond(scope, vm, from, to, bytesPerSecond), MaxDowntime(scope, from).TotalSeconds,
+            strategy.AllowAutoConverge, strategy.AllowPostCopy, 0, LatencySeconds(scope, from, to)));
+        if (diskBytes <= 0)
+        {
+            return memory;
+        }
+
+        var disks = TransportModel.DiskSeconds(vm.Volumes.Select(v => (double)v.SizeBytes), path, bytesPerSecond);
+        return memory with { Seconds = memory.Seconds + disks, BytesSent = memory.BytesSent + diskBytes };
     }
+
+    /// <summary>The memory stream's rate on a hop: 8 multifd connections (one with post-copy), within the migration's bandwidth.</summary>
+    /// <remarks>The Inventory has no CPU limits, so the one-connection case of a VMI with a CPU limit is not known here.</remarks>
+    public static double MemoryBytesPerSecond(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond) =>
+        TransportModel.MemoryBytesPerSecond(TransportModel.Path(scope.Topology, scope.Cluster(from), from, to),
+            TransportModel.MemoryConnections(scope.Plan.Strategy.AllowPostCopy, cpuLimit: false), bytesPerSecond);
 
     /// <summary>
     /// The downtime limit a migration sent from <paramref name="from"/> really gets: the plan's

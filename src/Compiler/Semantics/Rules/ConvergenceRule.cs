@@ -20,12 +20,13 @@ public sealed class ConvergenceRule : IPlanRule
         foreach (var (vm, move) in scope.Assignments)
         {
             var (from, to) = MigrationEstimator.CutoverHop(move);
-            if (scope.ModeOf(move) == MoveMode.Cold || scope.Cluster(from) is null || scope.Cluster(to) is null)
+            if (!scope.LandsLive(move) || scope.Cluster(from) is null || scope.Cluster(to) is null)
             {
                 continue;
             }
 
-            var bandwidth = MigrationEstimator.HopBytesPerSecond(scope, from, to);
+            // What the memory stream gets: its connections over the path, capped by the migration's bandwidth.
+            var bandwidth = MigrationEstimator.MemoryBytesPerSecond(scope, vm, from, to, MigrationEstimator.HopBytesPerSecond(scope, from, to));
             if (bandwidth <= 0 || from != to && scope.Topology!.FindLink(from, to) is null)
             {
                 continue;

@@ -1,0 +1,65 @@
+using Reconcile.Compiler.Planning;
+
+namespace Reconcile.Compiler.Tests;
+
+/// <summary>The transport model's pieces against figures computed by hand (issue 12).</summary>
+public sealed class TransportModelTests
+{
+    private const double MiB = 1024 * 1024;
+    private const double GiB = 1024 * MiB;
+
+    // Frankfurt–Singapore: 10 Gbit/s, 170 ms round trip, Linux's default 4 MiB window.
+    private static readonly TransportPath Border = new(10e9 / 8, 0.170, null, TransportModel.DefaultWindowBytes, 0);
+
+    [Fact]
+    public void One_connection_at_170ms_with_a_4MiB_window_moves_about_24_7_MB_per_second()
+    {
+        // 4 194 304 B / 0.170 s = 24 672 376 B/s, whatever the link's 1.25 GB/s.
+        Assert.Equal(24_672_376, Border.PerConnection, 0);
+    }
+
+    [Fact]
+    public void A_100GiB_disk_over_one_NBD_connection_takes_72_minutes()
+    {
+        // 107 374 182 400 B / 24 672 376 B/s = 4 352 s.
+        Assert.Equal(4352, TransportModel.DiskSeconds([100 * GiB], Border, cap: 250e6), 0);
+        // Two disks run side by side on two connections: the larger one decides.
+        Assert.Equal(4352, TransportModel.DiskSeconds([100 * GiB, 50 * GiB], Border, cap: 250e6), 0);
+        // On a fast path (no round trip) the cap is shared: 150 GiB at 250 MB/s = 644 s.
+        Assert.Equal(644.2, TransportModel.DiskSeconds([100 * GiB, 50 * GiB], new TransportPath(10e9 / 8, 0, null, TransportModel.DefaultWindowBytes, 0), cap: 250e6), 1);
+    }
+
+    [Fact]
+    public void Eight_memory_connections_are_capped_by_bandwidthPerMigration()
+    {
+        // 8 × 24.67 MB/s = 197.4 MB/s under a 2 Gbit/s cap (250 MB/s); under 1 Gbit/s the cap (125 MB/s) decides.
+        Assert.Equal(197_379_012, TransportModel.MemoryBytesPerSecond(Border, TransportModel.MemoryConnections(postCopy: false, cpuLimit: false), cap: 250e6), 0);
+        Assert.Equal(125e6, TransportModel.MemoryBytesPerSecond(Border, 8, cap: 125e6), 0);
+        // Post-copy allowed: one connection (configureParallelMigrationThreads).
+        Assert.Equal(1, TransportModel.MemoryConnections(postCopy: true, cpuLimit: false));
+        Assert.Equal(24_672_376, TransportModel.MemoryBytesPerSecond(Border, 1, cap: 250e6), 0);
+    }
+
+    [Fact]
+    public void A_measured_stream_rate_and_overhead_replace_the_window_estimate()
+    {
+        var measured = Border with { StreamBytesPerSecond = 40e6, Overhead = 0.1 };
+        Assert.Equal(36e6, measured.PerConnection, 0);
+        Assert.Equal(1.125e9, measured.Link, 0);
+        var larger = Border with { WindowBytes = 16 * MiB };
+        Assert.Equal(16 * MiB / 0.170, larger.PerConnection, 0);
+    }
+
+    [Fact]
+    public void The_databases_live_border_crossing_takes_hours_not_minutes()
+    {
+        // payments/db-0 live from fra-1 to sgp-1 (170 ms) at a 2 Gbit/s cap: its 500 GiB data disk alone
+        // crosses on one connection at 24.7 MB/s, 21 760 s; memory (32 GiB, dirtying 120 MiB/s) follows on 8.
+        var (validation, _) = PlannerTests.PlanPath("plans/examples/fra-to-sgp", PlannerTests.Now);
+        var scope = Semantics.PlanScope.Create(validation.Model.Plans[0], validation.Model);
+        var db0 = scope.Vms.Single(v => v.Id == "payments/db-0");
+        var prediction = MigrationEstimator.Migration(scope, db0, "fra-1", "sgp-1", 250e6, MigrationEstimator.DiskBytes(db0, "fra-1", "sgp-1"));
+        Assert.InRange(prediction.Seconds, 500 * GiB / 24_672_376.47, 500 * GiB / 24_672_376.47 + 1200);
+        Assert.Equal(600 * GiB + prediction.RoundList.Sum(r => r.Bytes), prediction.BytesSent, 0.1 * GiB);
+    }
+}
