@@ -83,6 +83,9 @@ public sealed class MigrationEngine
         public required Random Noise { get; init; }
         public double Memory { get; set; }
         public double Disk { get; set; }
+
+        /// <summary>What is left of each disk's mirror; memory rounds start once all are done.</summary>
+        public List<double> DisksLeft { get; set; } = [];
         public double DirtyRate { get; set; }
         public double Pending { get; set; }
         public double RoundSize { get; set; }
@@ -288,6 +291,7 @@ public sealed class MigrationEngine
             var profile = world.VmProfile(migration.Namespace, migration.Vmi);
             // Every DataVolume and PVC volume is mirrored into the receiver (decentralized.go: "Mark all DV/PVC volumes as migrateable").
             migration.Disk = profile is null ? 0 : profile.Volumes.Sum(v => (double)v.SizeBytes);
+            migration.DisksLeft = profile is null ? [] : [.. profile.Volumes.Select(v => (double)v.SizeBytes).Where(b => b > 0)];
             if (!Trusts(world.Clusters[migration.Cluster], target) || !Trusts(target, world.Clusters[migration.Cluster]))
             {
                 // Both sides verify each other's certificates against kubevirt-ca (kubevirt-facts §6).
@@ -459,7 +463,7 @@ public sealed class MigrationEngine
                     {
                         migration.RunningSince = now;
                         migration.LastProgress = now;
-                        migration.Pending = migration.Memory + migration.Disk;
+                        migration.Pending = migration.Memory;
                         migration.RoundSize = migration.Memory;
                     }
 
@@ -489,7 +493,8 @@ public sealed class MigrationEngine
         var bandwidth = Bandwidth(m, now);
         m.Rate = bandwidth;
         var noise = 1 + (m.Noise.NextDouble() - 0.5) * 0.2;  // ±10% around the Inventory's dirty rate
-        var left = dt;
+        var left = MirrorDisks(m, bandwidth, dt);
+        bandwidth = Bandwidth(m, now);
         while (left > 1e-9)
         {
             m.CurrentDirty = m.Mode == "PostCopy" ? 0 : m.DirtyRate * (1 - m.Throttle) * noise;
@@ -531,7 +536,7 @@ public sealed class MigrationEngine
             m.Dirtied = 0;
         }
 
-        var remaining = m.Pending + m.Dirtied;
+        var remaining = m.Pending + m.Dirtied + m.DisksLeft.Sum();
         if (remaining < m.BestRemaining - 1)
         {
             m.BestRemaining = remaining;
@@ -562,6 +567,34 @@ public sealed class MigrationEngine
     }
 
     /// <summary>In a cluster: the migration network capped per migration. Across clusters: the link shared equally among its running migrations, capped per migration.</summary>
+    /// <summary>
+    /// libvirt's drive-mirror: each disk on its own connection, side by side, sharing what the migration
+    /// gets; memory waits until every mirror is done. Returns the part of <paramref name="dt"/> left for memory.
+    /// </summary>
+    private double MirrorDisks(Migration m, double bandwidth, double dt)
+    {
+        var connection = LinkOf(m) is { } link ? Network.LinkTransport.ConnectionBytesPerSecond(link) : double.PositiveInfinity;
+        var left = dt;
+        while (m.DisksLeft.Count > 0 && left > 1e-9 && bandwidth > 0)
+        {
+            var each = Math.Min(connection, bandwidth / m.DisksLeft.Count);
+            var step = Math.Min(left, m.DisksLeft.Min() / each);
+            for (var i = 0; i < m.DisksLeft.Count; i++)
+            {
+                m.DisksLeft[i] -= each * step;
+            }
+
+            m.Processed += each * step * m.DisksLeft.Count;
+            m.DisksLeft.RemoveAll(d => d <= 1e-6);
+            left -= step;
+        }
+
+        return m.DisksLeft.Count > 0 ? 0 : left;
+    }
+
+    private Link? LinkOf(Migration m) => m.Link is null ? null : world.Topology.Links.First(l => l.Id == m.Link);
+
+    /// <summary>What a migration may send now: in a cluster, its network within its cap; on a link, its max-min share of the link's flows.</summary>
     private double Bandwidth(Migration m, DateTime now)
     {
         if (m.Link is null)
@@ -570,11 +603,16 @@ public sealed class MigrationEngine
             return Math.Min(network, m.Config.BandwidthCap);
         }
 
-        var link = world.Topology.Links.First(l => l.Id == m.Link);
-        var sharing = migrations.Values.Count(o => o.Link == m.Link && o.Phase == "Running");
-        var share = link.BandwidthBitsPerSecond / 8.0 / Math.Max(1, sharing) * faults.LinkFactor(m.Link, now);
-        return Math.Min(share, m.Config.BandwidthCap);
+        var link = LinkOf(m)!;
+        var capacity = link.BandwidthBitsPerSecond / 8.0 * (1 - link.Overhead) * faults.LinkFactor(m.Link, now);
+        var connection = Network.LinkTransport.ConnectionBytesPerSecond(link) * faults.LinkFactor(m.Link, now);
+        var demands = migrations.Values.Where(o => o.Link == m.Link && o.Phase == "Running").Append(m).DistinctBy(o => o.Key)
+            .ToDictionary(o => o.Key, o => Math.Min(o.Config.BandwidthCap, connection * Connections(o)), StringComparer.Ordinal);
+        return Network.LinkTransport.Share(capacity, demands)[m.Key];
     }
+
+    /// <summary>Disks mirror one connection each; memory goes over 8 multifd connections, one with post-copy.</summary>
+    private static int Connections(Migration m) => m.DisksLeft.Count > 0 ? m.DisksLeft.Count : m.Config.PostCopy ? 1 : 8;
 
     private void Transition(Migration m, string phase, DateTime now)
     {
@@ -836,7 +874,7 @@ public sealed class MigrationEngine
             {
                 (string, string)[] labels = [("namespace", m.Namespace), ("name", m.Vmi), ("node", m.SourceNode)];
                 yield return (m.Cluster, "kubevirt_vmi_migration_data_processed_bytes", labels, m.Processed);
-                yield return (m.Cluster, "kubevirt_vmi_migration_data_remaining_bytes", labels, m.Pending + m.Dirtied);
+                yield return (m.Cluster, "kubevirt_vmi_migration_data_remaining_bytes", labels, m.Pending + m.Dirtied + m.DisksLeft.Sum());
                 yield return (m.Cluster, "kubevirt_vmi_migration_data_bytes_total", labels, m.Memory + m.Disk);
                 yield return (m.Cluster, "kubevirt_vmi_migration_dirty_memory_rate_bytes", labels, m.CurrentDirty);
                 yield return (m.Cluster, "kubevirt_vmi_migration_memory_transfer_rate_bytes", labels, m.Rate);
