@@ -41,7 +41,28 @@ public enum StepKind
 public sealed record Endpoint(string Cluster, string? Node);
 
 /// <summary>What the model predicts for a step. Bytes is what crosses the wire; downtime is the guest's pause.</summary>
-public sealed record Predicted(long Seconds, long Bytes, int Rounds, long DowntimeMs, bool Converges);
+public sealed record Predicted(long Seconds, long Bytes, int Rounds, long DowntimeMs, bool Converges, StepTransfer? Transfer = null);
+
+/// <summary>How a data-moving step moves its data, so a reviewer can check the prediction.</summary>
+public enum TransferMode
+{
+    /// <summary>A live migration: disks mirrored, then memory in pre-copy rounds.</summary>
+    Live,
+
+    /// <summary>Stop, copy every disk through a VirtualMachineExport, start.</summary>
+    Cold,
+
+    /// <summary>A staged cut-over over storage replicas: stop, final sync, promote, start.</summary>
+    StagedCutover,
+
+    /// <summary>The storage's initial sync of a staged move's disks.</summary>
+    Replicate,
+}
+
+/// <param name="MemoryConnections">TCP connections carrying memory (0 when no memory is sent).</param>
+/// <param name="DiskConnections">TCP connections carrying disks: one per disk.</param>
+/// <param name="PerConnectionBytesPerSecond">What one connection reaches on the path (window per round trip, or the link's measured stream rate).</param>
+public sealed record StepTransfer(TransferMode Mode, long MemoryBytes, long DiskBytes, int MemoryConnections, int DiskConnections, long PerConnectionBytesPerSecond);
 
 public sealed record GraphStep(
     string Id,

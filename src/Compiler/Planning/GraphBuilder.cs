@@ -25,7 +25,8 @@ internal static class GraphBuilder
                 }
 
                 var prediction = job.Prediction;
-                var cold = job.Kind == StepKind.Migrate && vm.Mode == MoveMode.Cold;
+                // The VM is down for the whole of a cold copy or a staged cut-over.
+                var cold = job.Mode is TransferMode.Cold or TransferMode.StagedCutover;
                 steps.Add(new GraphStep(job.Id, job.Kind, id, vm.Move.Name, new Endpoint(job.From, job.Node), new Endpoint(job.To, null),
                     job.Link?.Id, vm.Stage, vm.Priority, dependsOn, At(job.Start), At(job.End), job.BandwidthBps,
                     new Predicted(
@@ -33,7 +34,8 @@ internal static class GraphBuilder
                         (long)Math.Round(prediction.BytesSent),
                         prediction.Rounds,
                         job.Kind != StepKind.Migrate ? 0 : cold ? job.Duration * 1000 : (long)Math.Round(prediction.DowntimeSeconds * 1000),
-                        prediction.Converges)));
+                        prediction.Converges,
+                        job.Transfer)));
                 dependsOn = [job.Id];
             }
 

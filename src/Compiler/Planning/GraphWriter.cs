@@ -125,9 +125,29 @@ public static class GraphWriter
         json.WriteNumber("rounds", step.Predicted.Rounds);
         json.WriteNumber("downtimeMs", step.Predicted.DowntimeMs);
         json.WriteBoolean("converges", step.Predicted.Converges);
+        if (step.Predicted.Transfer is { } transfer)
+        {
+            json.WriteString("mode", ModeName(transfer.Mode));
+            json.WriteStartObject("transfer");
+            json.WriteNumber("memoryBytes", transfer.MemoryBytes);
+            json.WriteNumber("diskBytes", transfer.DiskBytes);
+            json.WriteNumber("memoryConnections", transfer.MemoryConnections);
+            json.WriteNumber("diskConnections", transfer.DiskConnections);
+            json.WriteNumber("perConnectionBps", transfer.PerConnectionBytesPerSecond);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
         json.WriteEndObject();
     }
+
+    public static string ModeName(TransferMode mode) => mode switch
+    {
+        TransferMode.Live => "live",
+        TransferMode.Cold => "cold",
+        TransferMode.StagedCutover => "staged-cutover",
+        _ => "replicate",
+    };
 
     private static void WriteEndpoint(Utf8JsonWriter json, string name, Endpoint? endpoint, bool withNode)
     {

@@ -32,6 +32,12 @@ internal sealed class Job
     /// <summary>Bytes of disk the step carries (for timeouts and the graph).</summary>
     public double DiskBytes { get; init; }
 
+    /// <summary>How the step moves its data: live, cold, staged cut-over or replicate.</summary>
+    public required TransferMode Mode { get; init; }
+
+    /// <summary>The transfer breakdown graph.json carries.</summary>
+    public required StepTransfer Transfer { get; init; }
+
     public required bool Windowed { get; init; }
 
     public required WindowTable Windows { get; init; }

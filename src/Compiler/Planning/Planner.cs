@@ -83,12 +83,12 @@ public static class Planner
             var key = $"{vm.Namespace}.{vm.Name}";
             // 1. The intra-region hop of a move staged through another cluster (S28).
             var (cutFrom, cutTo) = MigrationEstimator.CutoverHop(move);
-            var pending = new List<(string Id, StepKind Kind, string From, string To, string? Node, MigrationPrediction Prediction, double Bandwidth, double Disk, bool Windowed)>();
+            var pending = new List<(string Id, StepKind Kind, string From, string To, string? Node, MigrationPrediction Prediction, double Bandwidth, double Disk, bool Windowed, TransferMode Mode)>();
             if (move.Via is { } via)
             {
                 var disk = MigrationEstimator.DiskBytes(vm, move.From, via);
                 var (share, prediction) = context.BestShare(vm, move.From, via, disk);
-                pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node, prediction, share, disk, true));
+                pending.Add(($"migrate-{key}-via-{via}", StepKind.Migrate, move.From, via, vm.Node, prediction, share, disk, true, TransferMode.Live));
             }
 
             // 2. A staged move across clusters: the storage replicates every disk ahead of the cut-over (S28);
@@ -99,7 +99,7 @@ public static class Planner
             if (mode == MoveMode.Staged && !landsLive && cutDisk > 0)
             {
                 var copy = MigrationEstimator.Copy(cutDisk, cutShare);
-                pending.Add(($"replicate-{key}", StepKind.ReplicateStorage, cutFrom, cutTo, null, copy, cutShare, cutDisk, !strategy.ReplicateOutsideWindows));
+                pending.Add(($"replicate-{key}", StepKind.ReplicateStorage, cutFrom, cutTo, null, copy, cutShare, cutDisk, !strategy.ReplicateOutsideWindows, TransferMode.Replicate));
             }
 
             // 3. The cut-over: a live migration carrying every disk across clusters (KubeVirt mirrors them all),
@@ -108,16 +108,16 @@ public static class Planner
             if (landsLive)
             {
                 var (share, prediction) = context.BestShare(vm, cutFrom, cutTo, cutDisk);
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, cutDisk, true));
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, prediction, share, cutDisk, true, TransferMode.Live));
             }
             else if (mode == MoveMode.Staged)
             {
                 var rpo = MigrationEstimator.ReplicationRpo(scope, vm, cutFrom, cutTo) ?? TimeSpan.Zero;
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ReplicaCutover(scope, rpo), cutShare, 0, true));
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ReplicaCutover(scope, rpo), cutShare, 0, true, TransferMode.StagedCutover));
             }
             else
             {
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, cutDisk, cutShare), cutShare, cutDisk, true));
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, cutDisk, cutShare), cutShare, cutDisk, true, TransferMode.Cold));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();
@@ -149,6 +149,8 @@ public static class Planner
                     Duration = durations[i],
                     Prediction = p.Prediction,
                     DiskBytes = p.Disk,
+                    Mode = p.Mode,
+                    Transfer = TransferOf(scope, vm, p.From, p.To, p.Mode, p.Prediction, p.Disk),
                     Windowed = p.Windowed,
                     Windows = context.Windows(p.From, p.To),
                     SnapshotBefore = strategy.SnapshotBefore && p.Kind == StepKind.Migrate && owner.Jobs.All(j => j.Kind != StepKind.Migrate),
@@ -171,6 +173,21 @@ public static class Planner
         }
 
         return vms;
+    }
+
+    /// <summary>What a data-moving step sends, over how many connections, at what rate per connection (TransportModel).</summary>
+    private static StepTransfer TransferOf(PlanScope scope, Vm vm, string from, string to, TransferMode mode, MigrationPrediction prediction, double disk)
+    {
+        var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var perConnection = (long)Math.Min(path.PerConnection, long.MaxValue);
+        var disks = disk > 0 ? vm.Volumes.Count(v => v.SizeBytes > 0) : 0;
+        return mode switch
+        {
+            TransferMode.Live => new StepTransfer(mode, (long)Math.Round(prediction.BytesSent - disk), (long)disk,
+                TransportModel.MemoryConnections(scope.Plan.Strategy.AllowPostCopy, cpuLimit: false), disks, perConnection),
+            TransferMode.StagedCutover => new StepTransfer(mode, 0, 0, 0, 0, perConnection),
+            _ => new StepTransfer(mode, 0, (long)disk, 0, disks, perConnection),
+        };
     }
 
     private static List<Gate> BuildGates(PlanningContext context, List<VmPlan> vms)
