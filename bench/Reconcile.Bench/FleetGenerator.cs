@@ -22,13 +22,15 @@ public static class FleetGenerator
         var half = Math.Max(1, shape.Clusters / 2);
         var clusters = Enumerable.Range(0, Math.Max(2, shape.Clusters)).Select(i => $"c{i:00}").ToList();
         var topology = new StringBuilder("apiVersion: migration.reconcile.dev/v1alpha1\nkind: Topology\nmetadata: {name: bench}\nspec:\n  clusters:\n");
+        // Nodes big enough for every VM a target cluster receives, at the largest VM size (RC3026 checks the campaign's capacity).
+        var nodeGi = Math.Max(1024, (int)Math.Ceiling(shape.Vms / (double)half * 64 / 16));
         for (var c = 0; c < clusters.Count; c++)
         {
             topology.Append(Inv($"    - name: {clusters[c]}\n      region: r{c % half}{(c < half ? "a" : "b")}\n      kubevirt: {{version: v1.10.0, synchronizationAddress: \"sync.{clusters[c]}.example.net:9185\"}}\n"));
             topology.Append(Inv($"      migration: {{cidr: 10.{c}.0.0/16, tls: true, mtu: 9000}}\n      nodes:\n"));
             for (var n = 0; n < 16; n++)
             {
-                topology.Append(Inv($"        - {{name: {clusters[c]}-w{n}, cpuModel: Cascadelake-Server, memory: 1Ti}}\n"));
+                topology.Append(Inv($"        - {{name: {clusters[c]}-w{n}, cpuModel: Cascadelake-Server, memory: {nodeGi}Gi}}\n"));
             }
 
             topology.Append("      storageClasses:\n        - {name: rwx, accessModes: [ReadWriteMany], reclaimPolicy: Retain, volumeBindingMode: WaitForFirstConsumer}\n");

@@ -95,10 +95,23 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             text.Append($"Link    {link,-16} at most {max} at once (limit {limit})\n");
         }
 
-        text.Append("\nMigrations\n  VM                              predicted start .. end                      simulated start .. end                      phase\n");
+        text.Append("\nMigrations\n  VM                              mode            predicted start .. end                      simulated start .. end                      phase      predicted  simulated\n");
+        var off = 0;
         foreach (var timing in report.Steps.Where(s => s.Step.Kind == StepKind.Migrate).OrderBy(s => s.Start ?? DateTime.MaxValue).ThenBy(s => s.Step.Id, StringComparer.Ordinal))
         {
-            text.Append($"  {timing.Step.Vm,-31} {Time(timing.Step.PlannedStart)} .. {Time(timing.Step.PlannedEnd)}  {Time(timing.Start)} .. {Time(timing.End)}  {timing.Phase}\n");
+            var predicted = TimeSpan.FromSeconds(timing.Step.Predicted.Seconds);
+            var simulated = timing.Start is { } start && timing.End is { } end ? end - start : (TimeSpan?)null;
+            // More than 20% apart is worth a look (issue 12's bar); a short step is judged with a minute's slack for the reconciler's passes.
+            var flagged = simulated is { } s2 && Math.Abs((s2 - predicted).TotalSeconds) > Math.Max(60, 0.2 * predicted.TotalSeconds);
+            off += flagged ? 1 : 0;
+            var mode = timing.Step.Predicted.Transfer is { } transfer ? GraphWriter.ModeName(transfer.Mode) : "";
+            text.Append($"  {timing.Step.Vm,-31} {mode,-15} {Time(timing.Step.PlannedStart)} .. {Time(timing.Step.PlannedEnd)}  {Time(timing.Start)} .. {Time(timing.End)}  {timing.Phase,-10} " +
+                        $"{Quantities.FormatDuration(predicted),9}  {(simulated is { } d ? Quantities.FormatDuration(d) : "-"),9}{(flagged ? "  OFF BY " + Percent(simulated!.Value, predicted) : "")}\n");
+        }
+
+        if (off > 0)
+        {
+            text.Append($"{off} migration(s) took more than 20% longer or shorter than predicted\n");
         }
 
         static bool Notable(string e) => e.Contains("failed", StringComparison.Ordinal) || e.Contains("cancelled", StringComparison.Ordinal) || e.Contains("rollback-", StringComparison.Ordinal);
@@ -113,6 +126,9 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
 
         return text.Append('\n').ToString();
     }
+
+    private static string Percent(TimeSpan simulated, TimeSpan predicted) =>
+        predicted <= TimeSpan.Zero ? "n/a" : ((simulated.TotalSeconds / predicted.TotalSeconds - 1) * 100).ToString("+0;-0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     private static string Time(DateTime? time) => time is { } t ? GraphWriter.Time(t) : "-                   ";
 }
