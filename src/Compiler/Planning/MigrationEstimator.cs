@@ -100,18 +100,21 @@ public static class MigrationEstimator
 
         return scope.ModeOf(move) == MoveMode.Staged
             ? ReplicaCutover(scope, ReplicationRpo(scope, vm, from, to) ?? TimeSpan.Zero)
-            : ColdMove(scope, DiskBytes(vm, from, to), bandwidth);
+            : ColdMove(scope, vm, from, to, bandwidth);
     }
 
     /// <summary>
     /// A cold move: the guest shuts down (at most KubeVirt's grace period), its disks are copied through
-    /// an export, and it boots on the target (strategy.bootTime). The VM is down the whole time.
+    /// an export, each disk streamed by CDI's importer over one HTTPS connection (TransportModel), and it
+    /// boots on the target (strategy.bootTime). The VM is down the whole time.
     /// </summary>
-    public static MigrationPrediction ColdMove(PlanScope scope, double diskBytes, double bytesPerSecond)
+    public static MigrationPrediction ColdMove(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond)
     {
-        var copy = Copy(diskBytes, bytesPerSecond);
-        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + copy.Seconds + scope.Plan.Strategy.BootTime.TotalSeconds;
-        return copy with { Seconds = seconds, DowntimeSeconds = seconds };
+        var diskBytes = DiskBytes(vm, from, to);
+        var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var copySeconds = diskBytes <= 0 ? 0 : TransportModel.DiskSeconds(vm.Volumes.Select(v => (double)v.SizeBytes), path, bytesPerSecond);
+        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + copySeconds + scope.Plan.Strategy.BootTime.TotalSeconds;
+        return new MigrationPrediction([], 0, diskBytes, seconds, seconds, double.IsFinite(copySeconds), CopyMode.PreCopy, 0, 0);
     }
 
     /// <summary>

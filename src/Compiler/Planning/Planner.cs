@@ -117,7 +117,7 @@ public static class Planner
             }
             else
             {
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, cutDisk, cutShare), cutShare, cutDisk, true, TransferMode.Cold));
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, vm, cutFrom, cutTo, cutShare), cutShare, cutDisk, true, TransferMode.Cold));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();

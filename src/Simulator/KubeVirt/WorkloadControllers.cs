@@ -146,14 +146,20 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                     continue;
                 }
 
-                var bits = from is null || from.Name == cluster.Name
-                    ? cluster.Model.Migration.BandwidthBitsPerSecond
-                    : world.Topology.FindLink(from.Name, cluster.Name)?.BandwidthBitsPerSecond ?? cluster.Model.Migration.BandwidthBitsPerSecond;
-                seconds = size / Math.Max(1.0, bits / 8.0);
+                seconds = double.NaN;
             }
 
-            var done = Age(dv, now) >= seconds;
-            var progress = seconds <= 0 ? 100 : Math.Min(100, Age(dv, now) / seconds * 100);
+            // An import streams over one HTTP connection; the imports crossing a link share it.
+            var key = $"{cluster.Name}/{dv["metadata"]!["namespace"]}/{dv["metadata"]!["name"]}";
+            var imported = imports.TryGetValue(key, out var known) ? known : (Bytes: 0.0, At: JsonValues.Created(dv) ?? now);
+            if (double.IsNaN(seconds))
+            {
+                imported = (Math.Min(size, imported.Bytes + ImportRate(cluster, dv) * Math.Max(0, (now - imported.At).TotalSeconds)), now);
+                imports[key] = imported;
+            }
+
+            var done = double.IsNaN(seconds) ? imported.Bytes >= size : Age(dv, now) >= seconds;
+            var progress = double.IsNaN(seconds) ? (size <= 0 ? 100 : imported.Bytes / size * 100) : seconds <= 0 ? 100 : Math.Min(100, Age(dv, now) / seconds * 100);
             SetStatus(cluster.Store, ResourceRegistry.DataVolume, dv, new JsonObject
             {
                 ["phase"] = done ? "Succeeded" : "ImportInProgress",
@@ -163,6 +169,29 @@ public sealed class WorkloadControllers(SimulatedWorld world)
     }
 
     private const double ImporterRestartSeconds = 30;
+
+    private readonly Dictionary<string, (double Bytes, DateTime At)> imports = new(StringComparer.Ordinal);
+
+    /// <summary>The cluster whose export proxy a DataVolume imports from, if its URL names one.</summary>
+    private SimulatedCluster? ExportSource(JsonObject dv) =>
+        dv["spec"]?["source"]?["http"]?["url"]?.GetValue<string>() is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            ? world.Clusters.Values.FirstOrDefault(c => c.Model.KubeVirt.ExportAddress == uri.Authority || c.Model.KubeVirt.ExportAddress == uri.Host)
+            : null;
+
+    /// <summary>
+    /// One import's rate: its connection (Network.LinkTransport) within an equal part of the path, which
+    /// the unfinished imports over the same link (or inside the cluster) share.
+    /// </summary>
+    private double ImportRate(SimulatedCluster cluster, JsonObject dv)
+    {
+        var from = ExportSource(dv);
+        var link = from is null || from.Name == cluster.Name ? null : world.Topology.FindLink(from.Name, cluster.Name);
+        var capacity = link is null ? cluster.Model.Migration.BandwidthBitsPerSecond / 8.0 : link.BandwidthBitsPerSecond / 8.0 * (1 - link.Overhead);
+        var sharing = world.Clusters.Values.SelectMany(c => c.Store.List(ResourceRegistry.DataVolume, null).Items.Select(d => (Cluster: c, Dv: d)))
+            .Count(x => x.Dv["status"]?["phase"]?.GetValue<string>() != "Succeeded" && x.Dv["spec"]?["source"]?["http"] is not null &&
+                        ExportSource(x.Dv) is { } source && (link is null ? source.Name == cluster.Name && x.Cluster.Name == cluster.Name : world.Topology.FindLink(source.Name, x.Cluster.Name)?.Id == link.Id));
+        return Math.Min(Network.LinkTransport.ConnectionBytesPerSecond(link), capacity / Math.Max(1, sharing));
+    }
 
     /// <summary>Why the importer cannot trust <paramref name="from"/>'s export proxy, or null when it can.</summary>
     private static string? UntrustedProxy(SimulatedCluster cluster, JsonObject dv, JsonNode http, SimulatedCluster from)
