@@ -61,8 +61,14 @@ public static class MigrationEstimator
             return memory;
         }
 
-        var disks = TransportModel.DiskSeconds(vm.Volumes.Select(v => (double)v.SizeBytes), path, bytesPerSecond);
-        return memory with { Seconds = memory.Seconds + disks, BytesSent = memory.BytesSent + diskBytes };
+        // The guest writes to its disks while they are mirrored (the Inventory's writeRate): those writes cross too.
+        var disks = TransportModel.DiskSeconds(vm.Volumes.Select(v => ((double)v.SizeBytes, (double)v.WriteBytesPerSecond)), path, bytesPerSecond);
+        return memory with
+        {
+            Seconds = memory.Seconds + disks,
+            BytesSent = memory.BytesSent + diskBytes,
+            Converges = memory.Converges && double.IsFinite(disks),
+        };
     }
 
     /// <summary>The memory stream's rate on a hop: 8 multifd connections (one with post-copy), within the migration's bandwidth.</summary>

@@ -63,10 +63,31 @@ public static class TransportModel
     /// The disk mirror's duration: every disk on its own connection at once; when their sum would exceed
     /// the cap (or the link), they share it equally, and a disk that finishes leaves its part to the rest.
     /// </summary>
-    public static double DiskSeconds(IEnumerable<double> diskBytes, TransportPath path, double cap)
+    public static double DiskSeconds(IEnumerable<double> diskBytes, TransportPath path, double cap) =>
+        DiskSeconds(diskBytes.Select(b => (b, 0.0)), path, cap);
+
+    /// <summary>
+    /// The mirror with the guest writing: libvirt's drive-mirror also sends what the guest writes to a disk
+    /// while it is mirrored, so a disk shrinks at its rate less its write rate, and never finishes when it
+    /// is written at least as fast as it is sent. Each disk is timed at the rate it starts with: its size
+    /// grows by rate / (rate − writes).
+    /// </summary>
+    public static double DiskSeconds(IEnumerable<(double Bytes, double WriteBytesPerSecond)> disks, TransportPath path, double cap)
     {
-        var remaining = diskBytes.Where(b => b > 0).OrderBy(b => b).ToList();
+        var list = disks.Where(d => d.Bytes > 0).ToList();
         var total = Math.Min(cap, path.Link);
+        if (list.Count > 0 && total > 0 && list.Any(d => d.WriteBytesPerSecond > 0))
+        {
+            var start = Math.Min(path.PerConnection, total / list.Count);
+            if (list.Any(d => d.WriteBytesPerSecond >= start))
+            {
+                return double.PositiveInfinity;
+            }
+
+            list = [.. list.Select(d => (d.Bytes * start / (start - d.WriteBytesPerSecond), 0.0))];
+        }
+
+        var remaining = list.Select(d => d.Bytes).OrderBy(b => b).ToList();
         if (remaining.Count == 0)
         {
             return 0;

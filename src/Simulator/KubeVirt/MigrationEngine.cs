@@ -86,6 +86,9 @@ public sealed class MigrationEngine
 
         /// <summary>What is left of each disk's mirror; memory rounds start once all are done.</summary>
         public List<double> DisksLeft { get; set; } = [];
+
+        /// <summary>The guest's write rate to each disk in <see cref="DisksLeft"/>: the mirror sends those writes too.</summary>
+        public List<double> DiskWrites { get; set; } = [];
         public double DirtyRate { get; set; }
         public double Pending { get; set; }
         public double RoundSize { get; set; }
@@ -291,7 +294,8 @@ public sealed class MigrationEngine
             var profile = world.VmProfile(migration.Namespace, migration.Vmi);
             // Every DataVolume and PVC volume is mirrored into the receiver (decentralized.go: "Mark all DV/PVC volumes as migrateable").
             migration.Disk = profile is null ? 0 : profile.Volumes.Sum(v => (double)v.SizeBytes);
-            migration.DisksLeft = profile is null ? [] : [.. profile.Volumes.Select(v => (double)v.SizeBytes).Where(b => b > 0)];
+            migration.DisksLeft = profile is null ? [] : [.. profile.Volumes.Where(v => v.SizeBytes > 0).Select(v => (double)v.SizeBytes)];
+            migration.DiskWrites = profile is null ? [] : [.. profile.Volumes.Where(v => v.SizeBytes > 0).Select(v => (double)v.WriteBytesPerSecond)];
             if (!Trusts(world.Clusters[migration.Cluster], target) || !Trusts(target, world.Clusters[migration.Cluster]))
             {
                 // Both sides verify each other's certificates against kubevirt-ca (kubevirt-facts §6).
@@ -578,15 +582,29 @@ public sealed class MigrationEngine
         while (m.DisksLeft.Count > 0 && left > 1e-9 && bandwidth > 0)
         {
             var each = Math.Min(connection, bandwidth / m.DisksLeft.Count);
-            var step = Math.Min(left, m.DisksLeft.Min() / each);
+            // A disk shrinks by what crosses less what the guest writes to it meanwhile.
+            var shrinking = Enumerable.Range(0, m.DisksLeft.Count).Where(i => each > m.DiskWrites[i]).ToList();
+            var step = shrinking.Count == 0 ? left : Math.Min(left, shrinking.Min(i => m.DisksLeft[i] / (each - m.DiskWrites[i])));
             for (var i = 0; i < m.DisksLeft.Count; i++)
             {
-                m.DisksLeft[i] -= each * step;
+                m.DisksLeft[i] = Math.Max(0, m.DisksLeft[i] - (each - m.DiskWrites[i]) * step);
             }
 
             m.Processed += each * step * m.DisksLeft.Count;
-            m.DisksLeft.RemoveAll(d => d <= 1e-6);
+            for (var i = m.DisksLeft.Count - 1; i >= 0; i--)
+            {
+                if (m.DisksLeft[i] <= 1e-6)
+                {
+                    m.DisksLeft.RemoveAt(i);
+                    m.DiskWrites.RemoveAt(i);
+                }
+            }
+
             left -= step;
+            if (shrinking.Count == 0)
+            {
+                break;
+            }
         }
 
         return m.DisksLeft.Count > 0 ? 0 : left;

@@ -17,7 +17,8 @@ public sealed class TimeoutRule : IPlanRule
         foreach (var (vm, move) in scope.Assignments)
         {
             var (from, to) = MigrationEstimator.CutoverHop(move);
-            if (scope.ModeOf(move) == MoveMode.Cold || scope.Cluster(from) is null || scope.Cluster(to) is null ||
+            // Only a live landing is a KubeVirt migration with its timeouts (a cold or staged cut-over is not).
+            if (!scope.LandsLive(move) || scope.Cluster(from) is null || scope.Cluster(to) is null ||
                 from != to && scope.Topology!.FindLink(from, to) is null)
             {
                 continue;
