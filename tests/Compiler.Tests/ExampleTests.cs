@@ -50,6 +50,22 @@ public sealed class ExampleTests
     }
 
     [Fact]
+    public void Replication_into_an_undeclared_cluster_is_RC2005_at_its_to()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples", "fra-to-sgp")))
+        {
+            File.WriteAllText(dir.File(Path.GetFileName(file)), File.ReadAllText(file)
+                .Replace("replication: [{to: sgp-1,", "replication: [{to: sgp-9,", StringComparison.Ordinal));
+        }
+
+        var diagnostics = PlanValidator.Validate(["."], dir.Path).Diagnostics;
+        var unknown = Assert.Single(diagnostics, d => d.Code == "RC2005");
+        Assert.Equal("topology.yaml", unknown.Location.File);
+        Assert.Contains("cluster 'sgp-9' is not declared", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_example_file_carries_the_schema_modeline()
     {
         foreach (var file in Directory.EnumerateFiles(Repository.PathOf("plans", "examples"), "*.yaml", SearchOption.AllDirectories))

@@ -53,8 +53,9 @@ public static class MigrationEstimator
     {
         var strategy = scope.Plan.Strategy;
         var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var memoryRate = TransportModel.MemoryBytesPerSecond(path, TransportModel.MemoryConnections(strategy.AllowPostCopy, cpuLimit: false), bytesPerSecond);
         var memory = PreCopyModel.Simulate(new MigrationInputs(
-            vm.MemoryBytes, vm.DirtyBytesPerSecond, MemoryBytesPerSecond(scope, vm, from, to, bytesPerSecond), MaxDowntime(scope, from).TotalSeconds,
+            vm.MemoryBytes, vm.DirtyBytesPerSecond, memoryRate, MaxDowntime(scope, from).TotalSeconds,
             strategy.AllowAutoConverge, strategy.AllowPostCopy, 0, LatencySeconds(scope, from, to)));
         if (diskBytes <= 0)
         {

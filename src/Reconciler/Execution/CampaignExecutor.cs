@@ -408,8 +408,9 @@ public sealed partial class CampaignExecutor
         creationProblems.Remove(step.Id);
         var export = ExportOf(step);
         // A staged cut-over over replicas goes source first (stop, demote), then the target (promote, start).
-        var replicated = step.Kind == StepKind.Migrate && StepObjects(step).Any(p => p.Objects.Any(o => Kind(o) == ReplicaGate.Kind));
-        var ordered = StepObjects(step).OrderBy(p => export is not null ? (p.Cluster == export.Value.Cluster ? 0 : 1)
+        var all = StepObjects(step).ToList();
+        var replicated = step.Kind == StepKind.Migrate && all.Any(p => p.Objects.Any(o => Kind(o) == ReplicaGate.Kind));
+        var ordered = all.OrderBy(p => export is not null ? (p.Cluster == export.Value.Cluster ? 0 : 1)
             : replicated ? (p.Cluster == step.From?.Cluster ? 0 : 1)
             : (p.Cluster == step.From?.Cluster ? 1 : 0));
         foreach (var (cluster, objects) in ordered)
@@ -436,7 +437,7 @@ public sealed partial class CampaignExecutor
                     return;
                 }
 
-                if (replicated && !await replicaGate.MayApplyAsync(step, cluster, obj, StepObjects(step).ToList(), SourceVm(step), cancel))
+                if (replicated && !await replicaGate.MayApplyAsync(step, cluster, obj, all, SourceVm(step), cancel))
                 {
                     return;
                 }

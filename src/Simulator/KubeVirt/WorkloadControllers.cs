@@ -20,12 +20,13 @@ public sealed class WorkloadControllers(SimulatedWorld world)
 
     public void Tick(DateTime now)
     {
+        var sharing = ImportsPerPath();
         foreach (var cluster in world.Clusters.Values)
         {
             TrustExternalCa(cluster.Store);
             Snapshots(cluster.Store, now);
             Exports(cluster, now);
-            DataVolumes(cluster, now);
+            DataVolumes(cluster, now, sharing);
             VirtualMachines(cluster, now);
         }
     }
@@ -123,7 +124,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
     /// certificate against the certConfigMap's ca.pem (CDI mounts it into the importer); without the
     /// proxy's CA the importer fails its TLS handshake and restarts, and the DataVolume never completes.
     /// </summary>
-    private void DataVolumes(SimulatedCluster cluster, DateTime now)
+    private void DataVolumes(SimulatedCluster cluster, DateTime now, IReadOnlyDictionary<string, int> sharing)
     {
         foreach (var dv in cluster.Store.List(ResourceRegistry.DataVolume, null).Items.Where(d => d["status"]?["phase"]?.GetValue<string>() != "Succeeded"))
         {
@@ -154,7 +155,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             var imported = imports.TryGetValue(key, out var known) ? known : (Bytes: 0.0, At: JsonValues.Created(dv) ?? now);
             if (double.IsNaN(seconds))
             {
-                imported = (Math.Min(size, imported.Bytes + ImportRate(cluster, dv) * Math.Max(0, (now - imported.At).TotalSeconds)), now);
+                imported = (Math.Min(size, imported.Bytes + ImportRate(cluster, dv, sharing) * Math.Max(0, (now - imported.At).TotalSeconds)), now);
                 imports[key] = imported;
             }
 
@@ -178,19 +179,37 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             ? world.Clusters.Values.FirstOrDefault(c => c.Model.KubeVirt.ExportAddress == uri.Authority || c.Model.KubeVirt.ExportAddress == uri.Host)
             : null;
 
+    /// <summary>The path an import crosses: the link from the exporting cluster, or the importing cluster's own network.</summary>
+    private string PathOf(SimulatedCluster cluster, SimulatedCluster? from) =>
+        from is null || from.Name == cluster.Name ? $"cluster:{cluster.Name}" : world.Topology.FindLink(from.Name, cluster.Name)?.Id ?? $"cluster:{cluster.Name}";
+
+    /// <summary>How many unfinished HTTP imports cross each path, counted once per tick.</summary>
+    private Dictionary<string, int> ImportsPerPath()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var cluster in world.Clusters.Values)
+        {
+            foreach (var dv in cluster.Store.List(ResourceRegistry.DataVolume, null).Items
+                         .Where(d => d["status"]?["phase"]?.GetValue<string>() != "Succeeded" && d["spec"]?["source"]?["http"] is not null))
+            {
+                var path = PathOf(cluster, ExportSource(dv));
+                counts[path] = counts.GetValueOrDefault(path) + 1;
+            }
+        }
+
+        return counts;
+    }
+
     /// <summary>
     /// One import's rate: its connection (Network.LinkTransport) within an equal part of the path, which
     /// the unfinished imports over the same link (or inside the cluster) share.
     /// </summary>
-    private double ImportRate(SimulatedCluster cluster, JsonObject dv)
+    private double ImportRate(SimulatedCluster cluster, JsonObject dv, IReadOnlyDictionary<string, int> sharing)
     {
         var from = ExportSource(dv);
         var link = from is null || from.Name == cluster.Name ? null : world.Topology.FindLink(from.Name, cluster.Name);
         var capacity = link is null ? cluster.Model.Migration.BandwidthBitsPerSecond / 8.0 : link.BandwidthBitsPerSecond / 8.0 * (1 - link.Overhead);
-        var sharing = world.Clusters.Values.SelectMany(c => c.Store.List(ResourceRegistry.DataVolume, null).Items.Select(d => (Cluster: c, Dv: d)))
-            .Count(x => x.Dv["status"]?["phase"]?.GetValue<string>() != "Succeeded" && x.Dv["spec"]?["source"]?["http"] is not null &&
-                        ExportSource(x.Dv) is { } source && (link is null ? source.Name == cluster.Name && x.Cluster.Name == cluster.Name : world.Topology.FindLink(source.Name, x.Cluster.Name)?.Id == link.Id));
-        return Math.Min(Network.LinkTransport.ConnectionBytesPerSecond(link), capacity / Math.Max(1, sharing));
+        return Math.Min(Network.LinkTransport.ConnectionBytesPerSecond(link), capacity / Math.Max(1, sharing.GetValueOrDefault(PathOf(cluster, from))));
     }
 
     /// <summary>Why the importer cannot trust <paramref name="from"/>'s export proxy, or null when it can.</summary>

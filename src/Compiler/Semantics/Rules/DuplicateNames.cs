@@ -59,7 +59,7 @@ public sealed class DuplicateDocumentsRule : ISetRule
     }
 }
 
-/// <summary>RC2002 and RC2005 inside a Topology: unique clusters, nodes, storage classes and links; links and sharedWith name known clusters.</summary>
+/// <summary>RC2002 and RC2005 inside a Topology: unique clusters, nodes, storage classes and links; links, sharedWith and replication name known clusters.</summary>
 public sealed class TopologyConsistencyRule : ISetRule
 {
     public void Check(PlanSet set, IDiagnosticWriter diagnostics)
@@ -76,6 +76,11 @@ public sealed class TopologyConsistencyRule : ISetRule
                     for (var i = 0; i < storageClass.SharedWith.Length; i++)
                     {
                         RequireCluster(topology, storageClass.SharedWith[i], storageClass.Source.At("sharedWith", i), diagnostics);
+                    }
+
+                    foreach (var replication in storageClass.Replication)
+                    {
+                        RequireCluster(topology, replication.To, replication.Source.At("to"), diagnostics);
                     }
                 }
             }

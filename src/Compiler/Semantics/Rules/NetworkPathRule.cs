@@ -56,7 +56,7 @@ public sealed class NetworkPathRule : IPlanRule
                     continue;
                 }
 
-                CheckLatency(scope, move, mode, i, link, field, diagnostics);
+                CheckLatency(scope, move, i, link, field, diagnostics);
                 // A cold move's disks leave through a VirtualMachineExport on the source that the target's
                 // DataVolumes import (a staged move's disks are replicated by the storage instead).
                 var live = scope.LiveHops(move).Contains((from, to));
@@ -94,7 +94,7 @@ public sealed class NetworkPathRule : IPlanRule
         }
     }
 
-    private static void CheckLatency(PlanScope scope, Move move, MoveMode mode, int hop, Link link, string field, IDiagnosticWriter diagnostics)
+    private static void CheckLatency(PlanScope scope, Move move, int hop, Link link, string field, IDiagnosticWriter diagnostics)
     {
         // Staging (S28) is the cure: a hop that is not a live migration may be slow; a live one may not.
         var (from, to) = move.Hops.ElementAt(hop);
