@@ -16,7 +16,8 @@ namespace Reconcile.Simulator;
 
 /// <summary>What the simulator is started with.</summary>
 /// <param name="HistoryLimit">Changes each cluster keeps for watches to resume from; older resourceVersions are 410 Gone.</param>
-public sealed record SimulatorOptions(DateTime Start, double Speed = 60, int Port = 0, int Seed = 1, IReadOnlyList<JsonObject>? Faults = null, int HistoryLimit = 5000);
+/// <param name="GuestBootTime">How long a guest that the Inventory gives no bootTime takes to boot (the plan's strategy.bootTime when a plan is simulated).</param>
+public sealed record SimulatorOptions(DateTime Start, double Speed = 60, int Port = 0, int Seed = 1, IReadOnlyList<JsonObject>? Faults = null, int HistoryLimit = 5000, TimeSpan? GuestBootTime = null);
 
 /// <summary>
 /// Serves every cluster of a simulated world over HTTP on 127.0.0.1 (never another interface):
@@ -54,7 +55,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     public static async Task<SimulatorHost> StartAsync(Topology topology, IEnumerable<Inventory> inventories, SimulatorOptions options)
     {
         var clock = new SimulatedClock(options.Start, options.Speed);
-        var world = new SimulatedWorld(topology, inventories, clock, options.HistoryLimit);
+        var world = new SimulatedWorld(topology, inventories, clock, options.HistoryLimit) { DefaultBootTime = options.GuestBootTime ?? SimulatedWorld.GuestBootFallback };
         var faults = new Faults();
         var engine = new MigrationEngine(world, faults, options.Seed);
         faults.Immediate += fault =>

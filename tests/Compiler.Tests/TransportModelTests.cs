@@ -73,4 +73,73 @@ public sealed class TransportModelTests
         Assert.True(prediction.Seconds > 40 * 3600);
         Assert.Equal(600 * GiB + prediction.RoundList.Sum(r => r.Bytes), prediction.BytesSent, 0.1 * GiB);
     }
+
+    private static (Semantics.PlanScope Scope, Model.Vm Db0) FraToSgp()
+    {
+        var (validation, _) = PlannerTests.PlanPath("plans/examples/fra-to-sgp", PlannerTests.Now);
+        var scope = Semantics.PlanScope.Create(validation.Model.Plans[0], validation.Model);
+        return (scope, scope.Vms.Single(v => v.Id == "payments/db-0"));
+    }
+
+    [Fact]
+    public void A_VMI_with_a_CPU_limit_sends_its_memory_over_one_connection()
+    {
+        // configureParallelMigrationThreads: no multifd threads under a non-zero CPU limit, so 24.67 MB/s instead of 197.4.
+        var (scope, db0) = FraToSgp();
+        Assert.Equal(197_379_012, MigrationEstimator.MemoryBytesPerSecond(scope, db0, "fra-1", "sgp-1", 250e6), 0);
+        Assert.Equal(24_672_376, MigrationEstimator.MemoryBytesPerSecond(scope, db0 with { Cpu = db0.Cpu with { Limit = "4" } }, "fra-1", "sgp-1", 250e6), 0);
+        Assert.Equal(197_379_012, MigrationEstimator.MemoryBytesPerSecond(scope, db0 with { Cpu = db0.Cpu with { Limit = "0" } }, "fra-1", "sgp-1", 250e6), 0);
+        Assert.True(db0.Cpu with { Limit = "500m" } is { Limited: true });
+    }
+
+    [Fact]
+    public void A_cold_move_is_the_guests_shutdown_the_copy_and_the_start_and_its_downtime_adds_the_boot()
+    {
+        // db-0 cold from fra-1 to sgp-1: 100 GiB and 500 GiB on one CDI connection each at 24.67 MB/s (the link is
+        // far from full), so the 500 GiB disk decides: 536 870 912 000 / 24 672 376 = 21 760 s. Its guest powers
+        // off in 12 s (measured, under the 30 s grace period), the target pod starts in 10 s, it boots in 45 s.
+        var (scope, db0) = FraToSgp();
+        var measured = db0 with { Guest = db0.Guest with { ShutdownTime = TimeSpan.FromSeconds(12), BootTime = TimeSpan.FromSeconds(45) } };
+        var import = MigrationEstimator.ImportBytesPerSecond(scope, measured, "fra-1", "sgp-1");
+        Assert.Equal(2 * 24_672_376, import, 1);
+        var cold = MigrationEstimator.ColdMove(scope, measured, "fra-1", "sgp-1", import);
+        var copy = 500 * GiB / (4 * MiB / 0.170);
+        Assert.Equal(12 + copy + 10, cold.Seconds, 1);
+        Assert.Equal(12 + copy + 10 + 45, cold.DowntimeSeconds, 1);
+
+        // A guest that ignores the request is killed at its grace period: 30 s by default, or what the VM sets.
+        var stubborn = db0 with { Guest = db0.Guest with { ShutdownTime = TimeSpan.FromMinutes(5) } };
+        Assert.Equal(TimeSpan.FromSeconds(30), stubborn.ShutdownTime);
+        Assert.Equal(TimeSpan.FromMinutes(2), (stubborn with { TerminationGracePeriod = TimeSpan.FromMinutes(2) }).ShutdownTime);
+    }
+
+    [Fact]
+    public void A_staged_cut_over_sends_half_an_RPO_of_writes_after_the_shutdown()
+    {
+        // db-0's data disk takes 20 MiB/s of writes; rbd-mirror syncs every 5 minutes, so on average 150 s of writes
+        // (3 000 MiB) are left when the guest is off: 3 145 728 000 B / 250 MB/s = 12.58 s. With the 30 s grace
+        // period (no measured shutdown), 5 s to promote and 10 s to start: 57.58 s; the boot (strategy.bootTime) follows.
+        var (scope, db0) = FraToSgp();
+        var cutover = MigrationEstimator.ReplicaCutover(scope, db0, "fra-2", "sgp-1", 250e6);
+        Assert.Equal(3_145_728_000, cutover.BytesSent, 0);
+        Assert.Equal(57.58, cutover.Seconds, 2);
+        Assert.Equal(57.58 + scope.Plan.Strategy.BootTime.TotalSeconds, cutover.DowntimeSeconds, 2);
+    }
+
+    [Fact]
+    public void Only_a_disk_written_as_fast_as_its_mirror_connection_stalls_KubeVirts_progress_watch()
+    {
+        // 20 MiB/s of writes against one 24.67 MB/s connection drains (slowly); 24 MiB/s does not.
+        var (scope, db0) = FraToSgp();
+        Assert.Null(MigrationEstimator.UndrainableDisk(scope, db0, "fra-1", "sgp-1", 250e6));
+        var hot = db0 with { Volumes = [.. db0.Volumes.Select(v => v.Name == "data" ? v with { WriteBytesPerSecond = 24 * (long)MiB } : v)] };
+        Assert.Equal("data", MigrationEstimator.UndrainableDisk(scope, hot, "fra-1", "sgp-1", 250e6)?.Volume.Name);
+        // Inside one cluster nothing is mirrored.
+        Assert.Null(MigrationEstimator.UndrainableDisk(scope, hot, "fra-1", "fra-1", 250e6));
+
+        // Pre-copy that never converges still shows progress between KubeVirt's 400 ms samples: its rounds stay long.
+        var memory = PreCopyModel.Simulate(new MigrationInputs(8 * GiB, 300 * MiB, 200 * MiB, 0.3, false, false, 0, 0));
+        Assert.False(memory.Converges);
+        Assert.Equal(0, memory.StallSeconds);
+    }
 }

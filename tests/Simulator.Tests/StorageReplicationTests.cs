@@ -39,8 +39,8 @@ public sealed class StorageReplicationTests
         var created = w.Store("fra-2").Create(ResourceRegistry.PersistentVolumeClaim, "payments", copy, "test");
         created["status"] = new JsonObject { ["phase"] = "Bound" };
         w.Store("fra-2").Update(ResourceRegistry.PersistentVolumeClaim, "payments", "db-0-root", created, "test", statusOnly: true);
-        Reconcile.Simulator.World.SimulatedWorld.CreateVmi(w.Store("fra-2"), "payments", "db-0", [], [],
-            new JsonArray(new JsonObject { ["name"] = "root", ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = "db-0-root" } }), "fra-2-w1", agent: true, migrationState: null);
+        Reconcile.Simulator.World.SimulatedWorld.CreateVmi(w.Store("fra-2"), "payments", "db-0", [],
+            new JsonObject { ["domain"] = new JsonObject(), ["volumes"] = new JsonArray(new JsonObject { ["name"] = "root", ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = "db-0-root" } }) }, "fra-2-w1", agent: true, migrationState: null);
         Assert.NotNull(w.Store("sgp-1").Registry.Find(StorageReplication.VolumeReplication.GroupVersion, StorageReplication.VolumeReplication.Plural));
         Assert.Null(w.Store("fra-1").Registry.Find(StorageReplication.VolumeReplication.GroupVersion, StorageReplication.VolumeReplication.Plural));
 

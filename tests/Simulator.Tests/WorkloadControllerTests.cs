@@ -60,13 +60,36 @@ public sealed class WorkloadControllerTests
     [Fact]
     public void Run_strategies_stop_a_VM_and_start_one_whose_disks_are_imported()
     {
-        var w = new FrozenWorld("node-drain");
+        // grafana-0's guest powers off 8 s after KubeVirt asks (measured); until then its VM is Stopping and exports nothing.
+        var w = new FrozenWorld("node-drain", text => text.Replace(
+            "      guest: {os: linux, virtio: true, agent: true}\n      evictionStrategy: LiveMigrate\n      volumes:\n        - {name: root, claim: grafana-0-root",
+            "      guest: {os: linux, virtio: true, agent: true, shutdownTime: 8s, bootTime: 20s}\n      evictionStrategy: LiveMigrate\n      volumes:\n        - {name: root, claim: grafana-0-root", StringComparison.Ordinal));
+        Assert.Equal(TimeSpan.FromSeconds(8), w.World.VmProfile("monitoring", "grafana-0")!.Guest.ShutdownTime);
         var vm = w.Store("ber-1").Get(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0")!;
         vm["spec"]!["runStrategy"] = "Halted";
         w.Store("ber-1").Update(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0", vm, "test");
-        w.Run(TimeSpan.FromSeconds(1));
+        w.Store("ber-1").Create(ResourceRegistry.Export, "monitoring", Obj("out", new JsonObject { ["source"] = new JsonObject { ["apiGroup"] = "kubevirt.io", ["kind"] = "VirtualMachine", ["name"] = "grafana-0" } }), "test");
+        w.Run(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+        Assert.NotNull(w.Store("ber-1").Get(ResourceRegistry.VirtualMachineInstance, "monitoring", "grafana-0"));
+        Assert.Equal("Stopping", w.Store("ber-1").Get(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0")!["status"]!["printableStatus"]!.GetValue<string>());
+        var export = w.Store("ber-1").Get(ResourceRegistry.Export, "monitoring", "out")!["status"]!;
+        Assert.Equal("Pending", export["phase"]!.GetValue<string>());
+        Assert.Equal("InUse", export["conditions"]![0]!["reason"]!.GetValue<string>());
+        w.Run(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         Assert.Null(w.Store("ber-1").Get(ResourceRegistry.VirtualMachineInstance, "monitoring", "grafana-0"));
         Assert.Equal("Stopped", w.Store("ber-1").Get(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0")!["status"]!["printableStatus"]!.GetValue<string>());
+        Assert.Equal("Ready", w.Store("ber-1").Get(ResourceRegistry.Export, "monitoring", "out")!["status"]!["phase"]!.GetValue<string>());
+
+        // Started again, the guest boots: its agent connects 20 s after its VMI runs.
+        vm = w.Store("ber-1").Get(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0")!;
+        vm["spec"]!["runStrategy"] = "Always";
+        w.Store("ber-1").Update(ResourceRegistry.VirtualMachine, "monitoring", "grafana-0", vm, "test");
+        w.Run(TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(1));
+        bool AgentConnected() => w.Store("ber-1").Get(ResourceRegistry.VirtualMachineInstance, "monitoring", "grafana-0")!["status"]!["conditions"]!.AsArray()
+            .Any(c => c!["type"]!.GetValue<string>() == "AgentConnected");
+        Assert.False(AgentConnected());
+        w.Run(TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(1));
+        Assert.True(AgentConnected());
 
         w.Store("ber-1").Create(ResourceRegistry.VirtualMachine, "monitoring", Obj("fresh", new JsonObject
         {

@@ -39,7 +39,7 @@ public static class SimulationRunner
     {
         var graph = campaign.Graph;
         var topology = validation.Model.Topologies.Single(t => t.Name == campaign.Plan.Topology);
-        await using var host = await SimulatorHost.StartAsync(topology, validation.Model.Inventories, new SimulatorOptions(graph.Start, Speed: 1e-9, Seed: seed, Faults: faults));
+        await using var host = await SimulatorHost.StartAsync(topology, validation.Model.Inventories, new SimulatorOptions(graph.Start, Speed: 1e-9, Seed: seed, Faults: faults, GuestBootTime: campaign.Plan.Strategy.BootTime));
         var kubeconfig = Path.Combine(Directory.CreateTempSubdirectory("reconcile-simulate-").FullName, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), cancel);
         var created = 0;

@@ -179,7 +179,7 @@ public static class DiagnosticCatalog
     public static readonly DiagnosticDescriptor CompletionTimeout = new("RC5010", "completion-timeout-exceeded", E, "S23",
         "KubeVirt would abort the migration at completionTimeoutPerGiB × size; raise completionTimeoutPerGiB or the bandwidth, or allow post-copy or workload disruption.");
     public static readonly DiagnosticDescriptor ProgressTimeout = new("RC5011", "progress-timeout-exceeded", E, "S23",
-        "Pre-copy makes no progress for longer than progressTimeout before auto-converge takes hold; raise progressTimeout, raise the bandwidth, or allow post-copy.");
+        "KubeVirt aborts a migration whose data remaining does not fall for progressTimeout. A disk written as fast as its mirror connection carries never drains: quiesce its writes for the move, move the VM cold or staged, or give the connection more (tcpWindow, a shorter path); pre-copy rounds that stop shrinking: raise the bandwidth or allow post-copy.");
 
     // RC6xxx: templates and manifests.
     public static readonly DiagnosticDescriptor TemplateSyntax = new("RC6001", "template-syntax", E, null,

@@ -115,10 +115,11 @@ public static class PlanBinder
             v.Str("node"),
             v.Map("labels"),
             v.Bytes("memory", 0),
-            new VmCpu(cpu.OptInt("cores"), cpu.Str("model", VmCpu.HostModel), cpu.Bool("dedicated", false)),
+            new VmCpu(cpu.OptInt("cores"), cpu.Str("model", VmCpu.HostModel), cpu.Bool("dedicated", false), cpu.OptStr("limit")),
             v.Bytes("dirtyRate", 0),
-            new Guest(guest.OptStr("os"), guest.Bool("virtio", true), guest.Bool("agent", false)),
+            new Guest(guest.OptStr("os"), guest.Bool("virtio", true), guest.Bool("agent", false), guest.OptDuration("shutdownTime"), guest.OptDuration("bootTime")),
             v.OptStr("evictionStrategy"),
+            v.OptDuration("terminationGracePeriod"),
             v.OptBytes("hugepages"),
             v.List("volumes", d => new Volume(
                 d.Str("name"), d.OptStr("claim"), d.Bytes("size", 0), d.OptStr("storageClass"), d.OptStr("accessMode"), d.OptStr("reclaimPolicy"),

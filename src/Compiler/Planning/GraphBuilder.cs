@@ -5,7 +5,7 @@ namespace Reconcile.Compiler.Planning;
 /// <summary>Turns the scheduled jobs and gates into the graph's steps, stages and windows.</summary>
 internal static class GraphBuilder
 {
-    public static List<GraphStep> Steps(IReadOnlyList<VmPlan> vms, IReadOnlyList<Gate> gates, DateTime anchor, long snapshotSeconds, long verifySeconds)
+    public static List<GraphStep> Steps(IReadOnlyList<VmPlan> vms, IReadOnlyList<Gate> gates, DateTime anchor, long snapshotSeconds)
     {
         var steps = new List<GraphStep>();
         DateTime At(long seconds) => anchor.AddSeconds(seconds);
@@ -25,15 +25,14 @@ internal static class GraphBuilder
                 }
 
                 var prediction = job.Prediction;
-                // The VM is down for the whole of a cold copy or a staged cut-over.
-                var cold = job.Mode is TransferMode.Cold or TransferMode.StagedCutover;
                 steps.Add(new GraphStep(job.Id, job.Kind, id, vm.Move.Name, new Endpoint(job.From, job.Node), new Endpoint(job.To, null),
                     job.Link?.Id, vm.Stage, vm.Priority, dependsOn, At(job.Start), At(job.End), job.BandwidthBps,
                     new Predicted(
                         job.Duration,
                         (long)Math.Round(prediction.BytesSent),
                         prediction.Rounds,
-                        job.Kind != StepKind.Migrate ? 0 : cold ? job.Duration * 1000 : (long)Math.Round(prediction.DowntimeSeconds * 1000),
+                        // A cold copy or a staged cut-over: down for the whole step and the guest's boot after it.
+                        job.Kind != StepKind.Migrate ? 0 : (long)Math.Round(prediction.DowntimeSeconds * 1000),
                         prediction.Converges,
                         job.Transfer)));
                 dependsOn = [job.Id];
@@ -41,7 +40,7 @@ internal static class GraphBuilder
 
             var last = vm.Jobs[^1];
             steps.Add(new GraphStep($"verify-{vm.Key}", StepKind.Verify, id, vm.Move.Name, null, new Endpoint(last.To, null), null,
-                vm.Stage, vm.Priority, dependsOn, At(last.End), At(last.End + verifySeconds), 0, new Predicted(verifySeconds, 0, 0, 0, true)));
+                vm.Stage, vm.Priority, dependsOn, At(last.End), At(last.End + vm.VerifySeconds), 0, new Predicted(vm.VerifySeconds, 0, 0, 0, true)));
         }
 
         foreach (var gate in gates.Where(g => g.Open))

@@ -93,6 +93,9 @@ internal sealed class VmPlan
 
     public required int[] Groups { get; init; }
 
+    /// <summary>Predicted seconds of the verify step: the guest's boot after a cold landing, else <see cref="Planner.VerifySeconds"/>.</summary>
+    public required long VerifySeconds { get; init; }
+
     public List<Job> Jobs { get; } = [];
 
     public bool Canary { get; set; }

@@ -14,10 +14,10 @@ namespace Reconcile.Compiler.Planning;
 /// </summary>
 internal static class LowerBoundCalculator
 {
-    public static LowerBound Compute(PlanningContext context, IReadOnlyList<VmPlan> vms, long snapshotSeconds, long verifySeconds)
+    public static LowerBound Compute(PlanningContext context, IReadOnlyList<VmPlan> vms, long snapshotSeconds)
     {
         var minimum = vms.SelectMany(v => v.Jobs).ToDictionary(j => j, j => MinimumDuration(context, j));
-        var (chain, chainVm) = Chain(context, vms, minimum, snapshotSeconds, verifySeconds);
+        var (chain, chainVm) = Chain(context, vms, minimum, snapshotSeconds);
         var (link, linkId) = Links(context, vms, minimum);
         var (cluster, clusterName) = Clusters(context, vms, minimum);
         var binding = chain >= link && chain >= cluster ? $"chain of VM {chainVm}" : link >= cluster ? $"link {linkId}" : $"cluster {clusterName}";
@@ -40,7 +40,7 @@ internal static class LowerBoundCalculator
         return (Math.Min(seconds, job.Duration), Math.Min(best.BytesSent, job.Prediction.BytesSent));
     }
 
-    private static (long, string) Chain(PlanningContext context, IReadOnlyList<VmPlan> vms, Dictionary<Job, (long Seconds, double Bytes)> minimum, long snapshotSeconds, long verifySeconds)
+    private static (long, string) Chain(PlanningContext context, IReadOnlyList<VmPlan> vms, Dictionary<Job, (long Seconds, double Bytes)> minimum, long snapshotSeconds)
     {
         var endOfMove = new Dictionary<string, long>(StringComparer.Ordinal);
         long canaryEnd = 0, best = 0;
@@ -77,7 +77,7 @@ internal static class LowerBoundCalculator
 
                 var table = cutovers[0].Windows;
                 var work = (long)Math.Ceiling(cutovers.Sum(j => (double)minimum[j].Seconds) / groups[g].MaxConcurrent);
-                var groupEnd = table.TimeToAccumulate(table.OpenSecondsBefore(start) + work) + verifySeconds;
+                var groupEnd = table.TimeToAccumulate(table.OpenSecondsBefore(start) + work) + cutovers.Min(j => j.Owner.VerifySeconds);
                 if (groupEnd > end)
                 {
                     end = groupEnd;
@@ -114,7 +114,7 @@ internal static class LowerBoundCalculator
                 t = earliest + seconds;
             }
 
-            return t + verifySeconds;
+            return t + vm.VerifySeconds;
         }
     }
 

@@ -53,10 +53,12 @@ public static class MigrationEstimator
     {
         var strategy = scope.Plan.Strategy;
         var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
-        var memoryRate = TransportModel.MemoryBytesPerSecond(path, TransportModel.MemoryConnections(strategy.AllowPostCopy, cpuLimit: false), bytesPerSecond);
+        var memoryRate = TransportModel.MemoryBytesPerSecond(path, TransportModel.MemoryConnections(strategy.AllowPostCopy, vm.Cpu.Limited), bytesPerSecond);
         var memory = PreCopyModel.Simulate(new MigrationInputs(
             vm.MemoryBytes, vm.DirtyBytesPerSecond, memoryRate, MaxDowntime(scope, from).TotalSeconds,
             strategy.AllowAutoConverge, strategy.AllowPostCopy, 0, LatencySeconds(scope, from, to)));
+        // The target pod starts before any byte moves (KubeVirt's timeouts count from after it).
+        memory = memory with { Seconds = memory.Seconds + MigrationPhases.TargetStart.TotalSeconds };
         if (diskBytes <= 0)
         {
             return memory;
@@ -72,11 +74,28 @@ public static class MigrationEstimator
         };
     }
 
+    /// <summary>
+    /// The first disk of <paramref name="vm"/> whose mirror never drains on the hop: the guest writes to it at
+    /// least as fast as its one connection carries, so the data remaining never falls and KubeVirt's
+    /// progressTimeout aborts the migration (nothing helps: the mirror runs before memory is sent).
+    /// </summary>
+    public static (Volume Volume, double ConnectionBytesPerSecond)? UndrainableDisk(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond)
+    {
+        if (!CopiesDisk(from, to))
+        {
+            return null;
+        }
+
+        var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var disks = vm.Volumes.Where(v => v.SizeBytes > 0).ToList();
+        var each = disks.Count == 0 ? 0 : Math.Min(path.PerConnection, Math.Min(bytesPerSecond, path.Link) / disks.Count);
+        return disks.FirstOrDefault(v => v.WriteBytesPerSecond > 0 && v.WriteBytesPerSecond >= each) is { } volume ? (volume, each) : null;
+    }
+
     /// <summary>The memory stream's rate on a hop: 8 multifd connections (one with post-copy), within the migration's bandwidth.</summary>
-    /// <remarks>The Inventory has no CPU limits, so the one-connection case of a VMI with a CPU limit is not known here.</remarks>
     public static double MemoryBytesPerSecond(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond) =>
         TransportModel.MemoryBytesPerSecond(TransportModel.Path(scope.Topology, scope.Cluster(from), from, to),
-            TransportModel.MemoryConnections(scope.Plan.Strategy.AllowPostCopy, cpuLimit: false), bytesPerSecond);
+            TransportModel.MemoryConnections(scope.Plan.Strategy.AllowPostCopy, vm.Cpu.Limited), bytesPerSecond);
 
     /// <summary>
     /// The downtime limit a migration sent from <paramref name="from"/> really gets: the plan's
@@ -106,34 +125,53 @@ public static class MigrationEstimator
         }
 
         return scope.ModeOf(move) == MoveMode.Staged
-            ? ReplicaCutover(scope, ReplicationRpo(scope, vm, from, to) ?? TimeSpan.Zero)
-            : ColdMove(scope, vm, from, to, bandwidth);
+            ? ReplicaCutover(scope, vm, from, to, bandwidth)
+            : ColdMove(scope, vm, from, to, ImportBytesPerSecond(scope, vm, from, to));
     }
 
     /// <summary>
-    /// A cold move: the guest shuts down (at most KubeVirt's grace period), its disks are copied through
-    /// an export, each disk streamed by CDI's importer over one HTTPS connection (TransportModel), and it
-    /// boots on the target (strategy.bootTime). The VM is down the whole time.
+    /// A cold move: the guest shuts down (its measured shutdown, at most its grace period), its disks are
+    /// copied through an export, each disk streamed by CDI's importer over one HTTPS connection
+    /// (TransportModel), and the VM starts on the target. The step ends when its VMI runs there; the guest
+    /// then boots (guest.bootTime, else strategy.bootTime), which the verify step waits for. Downtime is
+    /// all of it.
     /// </summary>
     public static MigrationPrediction ColdMove(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond)
     {
         var diskBytes = DiskBytes(vm, from, to);
         var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
         var copySeconds = diskBytes <= 0 ? 0 : TransportModel.DiskSeconds(vm.Volumes.Select(v => (double)v.SizeBytes), path, bytesPerSecond);
-        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + copySeconds + scope.Plan.Strategy.BootTime.TotalSeconds;
-        return new MigrationPrediction([], 0, diskBytes, seconds, seconds, double.IsFinite(copySeconds), CopyMode.PreCopy, 0, 0);
+        var seconds = vm.ShutdownTime.TotalSeconds + copySeconds + MigrationPhases.TargetStart.TotalSeconds;
+        return new MigrationPrediction([], 0, diskBytes, seconds, seconds + BootTime(scope, vm).TotalSeconds, double.IsFinite(copySeconds), CopyMode.PreCopy, 0, 0);
     }
 
     /// <summary>
     /// The cold cut-over of a staged move whose disks the storage replicates (S28): stop the guest, demote
-    /// the source replicas (their last changes, at most one RPO's worth, go across), promote the target
-    /// ones, boot. Downtime = shutdown + RPO + boot; the bytes were counted by the replicate step.
+    /// the source replicas (what was written since the last scheduled sync crosses: on average half an
+    /// RPO's writes), promote the target ones, start the VM; then it boots. The replicate step counted the disks.
     /// </summary>
-    public static MigrationPrediction ReplicaCutover(PlanScope scope, TimeSpan rpo)
+    public static MigrationPrediction ReplicaCutover(PlanScope scope, Vm vm, string from, string to, double bytesPerSecond)
     {
-        var seconds = KubeVirtDefaults.ShutdownGracePeriod.TotalSeconds + rpo.TotalSeconds + scope.Plan.Strategy.BootTime.TotalSeconds;
-        return new MigrationPrediction([], 0, 0, seconds, seconds, true, CopyMode.PreCopy, 0, 0);
+        var rpo = ReplicationRpo(scope, vm, from, to) ?? TimeSpan.Zero;
+        var finalBytes = vm.Volumes.Sum(v => (double)v.WriteBytesPerSecond) * rpo.TotalSeconds / 2;
+        var syncSeconds = finalBytes <= 0 ? 0 : bytesPerSecond > 0 ? finalBytes / bytesPerSecond : double.PositiveInfinity;
+        var seconds = vm.ShutdownTime.TotalSeconds + syncSeconds + MigrationPhases.ReplicaPromote.TotalSeconds + MigrationPhases.TargetStart.TotalSeconds;
+        return new MigrationPrediction([], 0, finalBytes, seconds, seconds + BootTime(scope, vm).TotalSeconds, double.IsFinite(syncSeconds), CopyMode.PreCopy, 0, 0);
     }
+
+    /// <summary>
+    /// What a cold move's copy takes of the path: each disk is one CDI importer on one HTTPS connection, and
+    /// bandwidthPerMigration (a KubeVirt migration setting) does not hold them back; at most the link.
+    /// </summary>
+    public static double ImportBytesPerSecond(PlanScope scope, Vm vm, string from, string to)
+    {
+        var path = TransportModel.Path(scope.Topology, scope.Cluster(from), from, to);
+        var disks = vm.Volumes.Count(v => v.SizeBytes > 0);
+        return Math.Floor(Math.Min(Math.Max(1, disks) * path.PerConnection, path.Link));
+    }
+
+    /// <summary>How long the guest takes from its VMI running to its agent connecting: measured per VM, else the plan's strategy.bootTime.</summary>
+    public static TimeSpan BootTime(PlanScope scope, Vm vm) => vm.Guest.BootTime ?? scope.Plan.Strategy.BootTime;
 
     /// <summary>The longest RPO of the replication every disk of the VM has from <paramref name="from"/> to <paramref name="to"/>; null when a disk has none (RC3027).</summary>
     public static TimeSpan? ReplicationRpo(PlanScope scope, Vm vm, string from, string to)

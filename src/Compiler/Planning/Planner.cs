@@ -23,8 +23,12 @@ public static class Planner
     /// <summary>Predicted time of a VirtualMachineSnapshot (S31): a storage snapshot plus the guest freeze.</summary>
     public const long SnapshotSeconds = 60;
 
-    /// <summary>Predicted time to verify a moved VM (S20): VMI running on the target, guest agent connected.</summary>
-    public const long VerifySeconds = 60;
+    /// <summary>
+    /// Predicted time to verify a VM that landed live (S20): its VMI already runs on the target with its agent
+    /// connected, so the reconciler's next pass sees it (`run --pass-interval`, 10 s by default). After a cold
+    /// landing verify waits for the guest to boot instead (MigrationEstimator.BootTime).
+    /// </summary>
+    public const long VerifySeconds = 10;
 
     public static PlanResult Plan(MigrationPlan plan, PlanSet model, DateTime now, string digest, string? revision = null)
     {
@@ -36,7 +40,7 @@ public static class Planner
         var vms = BuildVms(context, diagnostics);
         var gates = BuildGates(context, vms);
         var stages = AssignStages(context, vms, gates);
-        var scheduler = new Scheduler(context.Limits, SnapshotSeconds, VerifySeconds);
+        var scheduler = new Scheduler(context.Limits, SnapshotSeconds);
         scheduler.Run(vms, gates);
 
         foreach (var vm in vms.Where(v => v.Done < 0))
@@ -45,8 +49,8 @@ public static class Planner
             diagnostics.Add(DiagnosticCatalog.NotSchedulable.At(vm.Vm.Source.At("name"), $"VM {vm.Vm.Id} (move '{vm.Move.Name}') cannot be scheduled: {reason}"));
         }
 
-        var steps = GraphBuilder.Steps(vms, gates, anchor, SnapshotSeconds, VerifySeconds);
-        var bound = LowerBoundCalculator.Compute(context, vms, SnapshotSeconds, VerifySeconds);
+        var steps = GraphBuilder.Steps(vms, gates, anchor, SnapshotSeconds);
+        var bound = LowerBoundCalculator.Compute(context, vms, SnapshotSeconds);
         if (diagnostics.Any(d => d.IsError))
         {
             return new PlanResult(null, diagnostics);
@@ -112,15 +116,17 @@ public static class Planner
             }
             else if (mode == MoveMode.Staged)
             {
-                var rpo = MigrationEstimator.ReplicationRpo(scope, vm, cutFrom, cutTo) ?? TimeSpan.Zero;
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ReplicaCutover(scope, rpo), cutShare, 0, true, TransferMode.StagedCutover));
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ReplicaCutover(scope, vm, cutFrom, cutTo, cutShare), cutShare, 0, true, TransferMode.StagedCutover));
             }
             else
             {
-                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, vm, cutFrom, cutTo, cutShare), cutShare, cutDisk, true, TransferMode.Cold));
+                var importShare = MigrationEstimator.ImportBytesPerSecond(scope, vm, cutFrom, cutTo);
+                pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, vm, cutFrom, cutTo, importShare), importShare, cutDisk, true, TransferMode.Cold));
             }
 
             var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();
+            // After a cold landing the guest boots before its agent answers; verify waits for that.
+            var verify = !landsLive && strategy.Verify.GuestAgent && vm.Guest.Agent ? (long)Math.Ceiling(MigrationEstimator.BootTime(scope, vm).TotalSeconds) : VerifySeconds;
             var owner = new VmPlan
             {
                 Vm = vm,
@@ -128,7 +134,8 @@ public static class Planner
                 Key = key,
                 Mode = mode,
                 Priority = context.PriorityOf(vm),
-                Risk = durations.Sum() + VerifySeconds + (strategy.SnapshotBefore ? SnapshotSeconds : 0),
+                Risk = durations.Sum() + verify + (strategy.SnapshotBefore ? SnapshotSeconds : 0),
+                VerifySeconds = verify,
                 Groups = context.GroupsOf(vm),
             };
 

@@ -29,7 +29,7 @@ public enum CopyMode
 /// <param name="Seconds">Transfer time at the given bandwidth.</param>
 /// <param name="DowntimeSeconds">The guest's pause: the stop-and-copy, or one round trip for post-copy.</param>
 /// <param name="Converges">Whether the migration finishes (the last round fits the downtime target).</param>
-/// <param name="StallSeconds">The longest run of rounds that did not shrink what remains (KubeVirt's progressTimeout watches this).</param>
+/// <param name="StallSeconds">The longest time KubeVirt's 400 ms samples of the data remaining see no fall (its progressTimeout watches this): runs of rounds shorter than a sample that do not shrink.</param>
 /// <param name="Throttle">The deepest CPU throttle auto-converge reached (0 to 0.99).</param>
 public sealed record MigrationPrediction(
     IReadOnlyList<CopyRound> RoundList,
@@ -102,7 +102,9 @@ public static class PreCopyModel
             sent += pending;
             seconds += roundSeconds;
             var dirtied = Math.Min(memory, dirtyRate * roundSeconds);
-            stall = dirtied >= pending ? stall + roundSeconds : 0;
+            // KubeVirt sees progress when the data remaining falls between two of its samples: inside a round
+            // longer than a sample it always does; only rounds shorter than a sample that do not shrink stall.
+            stall = roundSeconds < Facts.MigrationPhases.ProgressSample.TotalSeconds && dirtied >= pending ? stall + roundSeconds : 0;
             longestStall = Math.Max(longestStall, stall);
             if (inputs.AutoConverge && dirtied > ThrottleTrigger * pending && ++highDirtySyncs >= 2)
             {

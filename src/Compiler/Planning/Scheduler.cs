@@ -7,7 +7,7 @@ namespace Reconcile.Compiler.Planning;
 /// window occurrence that holds the whole job. Jobs that wait for a window sleep until it opens.
 /// Deterministic: lanes, jobs and events are all ordered by stable keys.
 /// </summary>
-internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, long verifySeconds)
+internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds)
 {
     // How many blocked jobs a lane looks past before it gives up for this event; bounds the work per
     // event while still letting a job on an idle node overtake one on a busy node.
@@ -213,7 +213,7 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds, l
         }
 
         var vm = job.Owner;
-        vm.Done = job.End + verifySeconds;
+        vm.Done = job.End + vm.VerifySeconds;
         foreach (var gate in vm.Notifies)
         {
             gate.Time = Math.Max(gate.Time, vm.Done);

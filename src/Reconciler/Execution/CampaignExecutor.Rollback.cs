@@ -90,7 +90,9 @@ public sealed partial class CampaignExecutor
             // The copy on the target stops; the original, halted with its disks, gets back the run strategy it had.
             var halted = await clusters[original].GetAsync("kubevirt.io/v1", "VirtualMachine", TargetNamespace(step, original, vmNs), vm, cancel);
             await clusters[current].ApplyAsync(RunStrategy(vm, TargetNamespace(step, current, vmNs), "Halted"), cancel);
-            if (!await ReplicasBackAsync(step, current, original, TargetNamespace(step, current, vmNs), vm, cancel))
+            // Never two running copies of one guest: the original starts only once the copy's guest is off.
+            if (await clusters[current].GetAsync("kubevirt.io/v1", "VirtualMachineInstance", TargetNamespace(step, current, vmNs), vm, cancel) is not null ||
+                !await ReplicasBackAsync(step, current, original, TargetNamespace(step, current, vmNs), vm, cancel))
             {
                 return;
             }

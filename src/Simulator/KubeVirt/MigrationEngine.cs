@@ -101,7 +101,11 @@ public sealed class MigrationEngine
         public double CurrentDirty { get; set; }
         public double Rate { get; set; }
         public DateTime RunningSince { get; set; }
-        public double BestRemaining { get; set; } = double.MaxValue;
+        /// <summary>The data remaining at the last sample (KubeVirt's progressWatermark).</summary>
+        public double Watermark { get; set; }
+
+        /// <summary>A VMI with a CPU limit migrates its memory over one connection (configureParallelMigrationThreads).</summary>
+        public bool CpuLimited { get; init; }
         public DateTime LastProgress { get; set; }
         public double DowntimeMs { get; set; }
         public Config Config { get; set; } = Config.Default;
@@ -274,6 +278,7 @@ public sealed class MigrationEngine
                     Noise = new Random(HashCode(key) ^ seed),
                     Memory = profile?.MemoryBytes ?? ParseQuantity(vmi?["spec"]?["domain"]?["memory"]?["guest"]) ?? 1L << 30,
                     DirtyRate = profile?.DirtyBytesPerSecond ?? 0,
+                    CpuLimited = vmi?["spec"]?["domain"]?["resources"]?["limits"]?["cpu"]?.ToString() is { } limit && limit.Any(c => c is >= '1' and <= '9'),
                 };
                 if (sendId is null)
                 {
@@ -540,12 +545,15 @@ public sealed class MigrationEngine
             m.Dirtied = 0;
         }
 
-        var remaining = m.Pending + m.Dirtied + m.DisksLeft.Sum();
-        if (remaining < m.BestRemaining - 1)
+        // KubeVirt's progress: the data remaining (pages left in this round, plus what the mirrors still
+        // have to send) below the previous sample's (processInflightMigration, live-migration-source.go).
+        var remaining = m.Pending + m.DisksLeft.Sum();
+        if (m.Watermark == 0 || remaining < m.Watermark)
         {
-            m.BestRemaining = remaining;
             m.LastProgress = now;
         }
+
+        m.Watermark = remaining;
 
         var running = (now - m.RunningSince).TotalSeconds;
         // KubeVirt sizes the budget in whole decimal GB, rounded up (getVMIMigrationDataSize: ScaledValue(resource.Giga)).
@@ -629,8 +637,8 @@ public sealed class MigrationEngine
         return Network.LinkTransport.Share(capacity, demands)[m.Key];
     }
 
-    /// <summary>Disks mirror one connection each; memory goes over 8 multifd connections, one with post-copy.</summary>
-    private static int Connections(Migration m) => m.DisksLeft.Count > 0 ? m.DisksLeft.Count : m.Config.PostCopy ? 1 : 8;
+    /// <summary>Disks mirror one connection each; memory goes over 8 multifd connections, one with post-copy or a CPU limit.</summary>
+    private static int Connections(Migration m) => m.DisksLeft.Count > 0 ? m.DisksLeft.Count : m.Config.PostCopy || m.CpuLimited ? 1 : 8;
 
     private void Transition(Migration m, string phase, DateTime now)
     {
@@ -691,8 +699,9 @@ public sealed class MigrationEngine
         var vmi = source.Store.Get(ResourceRegistry.VirtualMachineInstance, m.Namespace, m.Vmi);
         var receiver = target.Store.Get(ResourceRegistry.VirtualMachine, m.TargetNamespace!, m.TargetVmi!);
         var labels = (JsonObject?)receiver?["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() ?? (JsonObject?)vmi?["metadata"]?["labels"]?.DeepClone() ?? [];
-        var domain = (JsonObject?)receiver?["spec"]?["template"]?["spec"]?["domain"]?.DeepClone() ?? (JsonObject?)vmi?["spec"]?["domain"]?.DeepClone() ?? [];
-        var volumes = (JsonArray?)receiver?["spec"]?["template"]?["spec"]?["volumes"]?.DeepClone() ?? [];
+        var spec = (JsonObject?)receiver?["spec"]?["template"]?["spec"]?.DeepClone() ?? [];
+        spec["domain"] ??= vmi?["spec"]?["domain"]?.DeepClone() ?? new JsonObject();
+        spec["volumes"] ??= new JsonArray();
         if (target.Store.Get(ResourceRegistry.Namespace, "", m.TargetNamespace!) is null)
         {
             target.Store.Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = m.TargetNamespace } }, SimulatedWorld.Manager);
@@ -708,7 +717,7 @@ public sealed class MigrationEngine
         if (target.Store.Get(ResourceRegistry.VirtualMachineInstance, m.TargetNamespace!, m.TargetVmi!) is null)
         {
             var agent = vmi?["status"]?["conditions"]?.AsArray().Any(c => c!["type"]!.GetValue<string>() == "AgentConnected") == true;
-            SimulatedWorld.CreateVmi(target.Store, m.TargetNamespace!, m.TargetVmi!, labels, domain, volumes, m.TargetNode!, agent, (JsonObject)state.DeepClone());
+            SimulatedWorld.CreateVmi(target.Store, m.TargetNamespace!, m.TargetVmi!, labels, spec, m.TargetNode!, agent, (JsonObject)state.DeepClone());
         }
 
         if (receiver is not null)

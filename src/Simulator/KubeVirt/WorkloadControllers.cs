@@ -98,7 +98,10 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             var claims = vm?["spec"]?["template"]?["spec"]?["volumes"]?.AsArray().Select(v => v!["persistentVolumeClaim"]?["claimName"]?.GetValue<string>() ?? v["dataVolume"]?["name"]?.GetValue<string>()).OfType<string>().ToList() ?? [];
             var snapshotReady = source?["kind"]?.GetValue<string>() != "VirtualMachineSnapshot" ||
                 cluster.Store.Get(ResourceRegistry.Snapshot, ns, source["name"]!.GetValue<string>())?["status"]?["readyToUse"]?.GetValue<bool>() == true;
-            var ready = vm is not null && snapshotReady && Age(export, now) >= ExportSeconds;
+            // A VM's disks are exported only once it no longer runs (isSourceInUseVM, v1.6.2 pkg/storage/export/export/vm-source.go).
+            var vmi = vmName is null || source?["kind"]?.GetValue<string>() == "VirtualMachineSnapshot" ? null : cluster.Store.Get(ResourceRegistry.VirtualMachineInstance, ns, vmName);
+            var inUse = vmi?["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed") && vmi is not null;
+            var ready = vm is not null && snapshotReady && !inUse && Age(export, now) >= ExportSeconds;
             var volumes = new JsonArray([.. claims.Select(c =>
             {
                 var volume = source?["kind"]?.GetValue<string>() == "VirtualMachineSnapshot" ? $"{name}-{c}" : c;
@@ -114,7 +117,9 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             })]);
             SetStatus(cluster.Store, ResourceRegistry.Export, export, ready
                 ? new JsonObject { ["phase"] = "Ready", ["links"] = new JsonObject { ["external"] = new JsonObject { ["cert"] = SimulatedWorld.ExportProxyCaCertificate(cluster.Name), ["volumes"] = volumes } } }
-                : new JsonObject { ["phase"] = "Pending" });
+                : inUse
+                    ? new JsonObject { ["phase"] = "Pending", ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "False", ["reason"] = "InUse", ["message"] = $"Virtual Machine {ns}/{vmName} is running" }) }
+                    : new JsonObject { ["phase"] = "Pending" });
         }
     }
 
@@ -233,7 +238,10 @@ public sealed class WorkloadControllers(SimulatedWorld world)
     public const string ReceiverAnnotation = "kubevirt.io/create-migration-target";
 
     /// <summary>runStrategy: Halted stops the VMI; Always starts one once the VM's DataVolumes are imported. WaitAsReceiver waits for a migration.</summary>
-    private static void VirtualMachines(SimulatedCluster cluster, DateTime now)
+    /// <summary>When each stopping VMI (cluster/namespace/name) was asked to shut down.</summary>
+    private readonly Dictionary<string, DateTime> shutdowns = new(StringComparer.Ordinal);
+
+    private void VirtualMachines(SimulatedCluster cluster, DateTime now)
     {
         var store = cluster.Store;
         foreach (var vm in store.List(ResourceRegistry.VirtualMachine, null).Items)
@@ -251,15 +259,30 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                 }
             }
 
+            if (strategy != "Halted")
+            {
+                shutdowns.Remove($"{cluster.Name}/{ns}/{name}");
+            }
+
             string printable;
             if (strategy == "Halted")
             {
+                printable = "Stopped";
                 if (vmi is not null && vmi["status"]?["migrationState"]?["completed"]?.GetValue<bool>() != false)
                 {
-                    store.Delete(ResourceRegistry.VirtualMachineInstance, ns, name);
+                    // The guest is asked to power off and gets until its grace period; the VMI goes once it is off.
+                    var key = $"{cluster.Name}/{ns}/{name}";
+                    var asked = shutdowns.TryGetValue(key, out var since) ? since : shutdowns[key] = now;
+                    if ((now - asked).TotalSeconds >= SimulatedWorld.ShutdownSeconds(vmi, world.GuestOf(vmi)))
+                    {
+                        store.Delete(ResourceRegistry.VirtualMachineInstance, ns, name);
+                        shutdowns.Remove(key);
+                    }
+                    else
+                    {
+                        printable = "Stopping";
+                    }
                 }
-
-                printable = "Stopped";
             }
             else if (strategy == "WaitAsReceiver")
             {
@@ -295,14 +318,14 @@ public sealed class WorkloadControllers(SimulatedWorld world)
                 {
                     SimulatedWorld.CreateVmi(store, ns, name,
                         (JsonObject?)vm["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() ?? [],
-                        (JsonObject?)vm["spec"]?["template"]?["spec"]?["domain"]?.DeepClone() ?? [],
-                        (JsonArray?)vm["spec"]?["template"]?["spec"]?["volumes"]?.DeepClone() ?? [], node, agent: true, migrationState: null);
+                        (JsonObject?)vm["spec"]?["template"]?["spec"]?.DeepClone() ?? [], node, agent: false, migrationState: null);
                     printable = "Running";
                 }
             }
             else
             {
                 printable = vmi["status"]?["phase"]?.GetValue<string>() == "Running" ? "Running" : "Stopped";
+                ConnectAgentOnceBooted(store, vmi, now);
             }
 
             var status = (JsonObject?)vm["status"]?.DeepClone() ?? [];
@@ -310,6 +333,22 @@ public sealed class WorkloadControllers(SimulatedWorld world)
             status["ready"] = printable == "Running";
             SetStatus(store, ResourceRegistry.VirtualMachine, vm, status);
         }
+    }
+
+    /// <summary>A started guest's agent connects once the guest has booted (virt-handler sets AgentConnected when qemu-guest-agent answers).</summary>
+    private void ConnectAgentOnceBooted(ClusterStore store, JsonObject vmi, DateTime now)
+    {
+        var conditions = vmi["status"]?["conditions"]?.AsArray();
+        var guest = world.GuestOf(vmi);
+        if (conditions is null || guest is not { Guest.Agent: true } || conditions.Any(c => c?["type"]?.GetValue<string>() == "AgentConnected") ||
+            Age(vmi, now) < world.BootTime(guest).TotalSeconds)
+        {
+            return;
+        }
+
+        var status = (JsonObject)vmi["status"]!.DeepClone();
+        status["conditions"]!.AsArray().Add(new JsonObject { ["type"] = "AgentConnected", ["status"] = "True" });
+        SetStatus(store, ResourceRegistry.VirtualMachineInstance, vmi, status);
     }
 
     /// <summary>

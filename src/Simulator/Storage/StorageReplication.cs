@@ -12,14 +12,14 @@ namespace Reconcile.Simulator.Storage;
 /// A secondary on the peer cluster stands for the replica, which the storage presents as a claim of the
 /// same name (the DR tooling's part). Demoting a primary refuses while a VMI uses the claim, then sends
 /// what was written since the last sync; promoting a secondary refuses while the other side is Primary.
-/// The guest's disk write rate is not in the Inventory: the simulator assumes <see cref="WriteBytesPerSecond"/>.
+/// The guest writes to the claim at the Inventory's writeRate for its volume.
 /// </summary>
 public sealed class StorageReplication(SimulatedWorld world)
 {
     public static readonly ResourceKind VolumeReplication = new("replication.storage.openshift.io", "v1alpha1", "VolumeReplication", "volumereplications", true, true);
 
-    public const double WriteBytesPerSecond = 1024 * 1024;
     private const double PromoteSeconds = 5;
+    private static readonly TimeSpan UndeclaredInterval = TimeSpan.FromMinutes(5);
     private const string Manager = "csi-addons";
 
     /// <summary>Serves VolumeReplication on clusters that replicate or receive replicas.</summary>
@@ -81,6 +81,12 @@ public sealed class StorageReplication(SimulatedWorld world)
                 p.SyncedUntil = now;
                 status["lastSyncTime"] = Compiler.Facts.Timestamps.Format(now);
             }
+            else if (p.SyncedUntil is { } synced && p.TransitionStarted is null && Interval(cluster, ns, claim, peer) is var interval && now - synced >= interval)
+            {
+                // The scheduled snapshots: one per interval since the last (their deltas are small next to it).
+                p.SyncedUntil = synced + interval * Math.Floor((now - synced) / interval);
+                status["lastSyncTime"] = Compiler.Facts.Timestamps.Format(p.SyncedUntil.Value);
+            }
         }
         else if (wanted == "primary" && state == "Secondary")
         {
@@ -117,7 +123,7 @@ public sealed class StorageReplication(SimulatedWorld world)
             {
                 p.TransitionStarted ??= now;
                 var since = (p.TransitionStarted.Value - (p.SyncedUntil ?? p.TransitionStarted.Value)).TotalSeconds;
-                var seconds = Math.Min(Size(cluster, ns, claim), since * WriteBytesPerSecond) / Bandwidth(cluster, peer);
+                var seconds = Math.Min(Size(cluster, ns, claim), since * world.WriteBytesPerSecond(ns, claim)) / Bandwidth(cluster, peer);
                 if ((now - p.TransitionStarted.Value).TotalSeconds >= seconds)
                 {
                     p.TransitionStarted = null;
@@ -151,6 +157,15 @@ public sealed class StorageReplication(SimulatedWorld world)
         world.Clusters.Values.Where(c => c.Name != cluster.Name && c.Store.Registry.Find(VolumeReplication.GroupVersion, VolumeReplication.Plural) is not null)
             .SelectMany(c => c.Store.List(VolumeReplication, null).Items.Where(r => r["metadata"]!["name"]!.GetValue<string>() == name).Select(r => new PeerReplication(c, r)))
             .FirstOrDefault();
+
+    /// <summary>The replication's scheduling interval: the RPO the topology gives the claim's storage class towards the peer.</summary>
+    private static TimeSpan Interval(SimulatedCluster cluster, string ns, string claim, PeerReplication? peer)
+    {
+        var storageClass = cluster.Store.Get(ResourceRegistry.PersistentVolumeClaim, ns, claim)?["spec"]?["storageClassName"]?.GetValue<string>();
+        return storageClass is not null && peer is not null && cluster.Model.FindStorageClass(storageClass)?.ReplicationTo(peer.Cluster.Name) is { } replication && replication.Rpo > TimeSpan.Zero
+            ? replication.Rpo
+            : UndeclaredInterval;
+    }
 
     private static double Size(SimulatedCluster cluster, string ns, string claim) =>
         Compiler.Model.Quantities.Bytes(cluster.Store.Get(ResourceRegistry.PersistentVolumeClaim, ns, claim)?["spec"]?["resources"]?["requests"]?["storage"]?.ToString() ?? "0") ?? 0;

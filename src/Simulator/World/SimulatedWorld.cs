@@ -26,7 +26,14 @@ public sealed class SimulatedWorld
 {
     public const string ServerVersion = "v1.35.0-reconcile-simulator";
 
+    /// <summary>How long a guest boots when neither the Inventory nor the options say.</summary>
+    public static readonly TimeSpan GuestBootFallback = TimeSpan.FromMinutes(1);
+
+    /// <summary>KubeVirt's grace period for a VMI that sets none (DefaultGracePeriodSeconds, v1.6.2 staging/src/kubevirt.io/api/core/v1/types.go).</summary>
+    public const double DefaultGracePeriodSeconds = 30;
+
     private readonly Dictionary<string, Vm> vms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Vm> guests = new(StringComparer.Ordinal);
 
     public SimulatedWorld(Topology topology, IEnumerable<Inventory> inventories, SimulatedClock clock, int historyLimit = 5000)
     {
@@ -43,6 +50,7 @@ public sealed class SimulatedWorld
         foreach (var vm in inventories.SelectMany(i => i.Vms).OrderBy(v => v.Id, StringComparer.Ordinal))
         {
             vms[vm.Id] = vm;
+            guests[FirmwareUuid(vm)] = vm;
             if (Clusters.TryGetValue(vm.Cluster, out var cluster))
             {
                 SeedVm(cluster.Store, vm);
@@ -58,6 +66,41 @@ public sealed class SimulatedWorld
 
     /// <summary>The Inventory's description of a VM (namespace/name), wherever it runs now.</summary>
     public Vm? VmProfile(string ns, string name) => vms.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>How long guests boot where the Inventory does not say.</summary>
+    public TimeSpan DefaultBootTime { get; init; } = GuestBootFallback;
+
+    /// <summary>
+    /// The guest a VMI or VM runs, known by its firmware UUID (which a receiver keeps, whatever its
+    /// namespace), else by namespace/name.
+    /// </summary>
+    public Vm? GuestOf(JsonObject obj)
+    {
+        var spec = obj["kind"]?.GetValue<string>() == "VirtualMachine" ? obj["spec"]?["template"]?["spec"] : obj["spec"];
+        return spec?["domain"]?["firmware"]?["uuid"]?.GetValue<string>() is { } uuid && guests.TryGetValue(uuid, out var guest)
+            ? guest
+            : VmProfile(obj["metadata"]?["namespace"]?.GetValue<string>() ?? "", obj["metadata"]?["name"]?.GetValue<string>() ?? "");
+    }
+
+    /// <summary>How long the guest takes to boot, from its VMI running to its agent connecting.</summary>
+    public TimeSpan BootTime(Vm? guest) => guest?.Guest.BootTime ?? DefaultBootTime;
+
+    /// <summary>
+    /// How long stopping a VMI takes: its guest powers off in its own time, and KubeVirt kills it at the
+    /// VMI's terminationGracePeriodSeconds (virt-handler's graceful shutdown). A guest nobody measured is
+    /// taken to use the whole grace period.
+    /// </summary>
+    public static double ShutdownSeconds(JsonObject vmi, Vm? guest)
+    {
+        var grace = JsonValues.Number(vmi["spec"]?["terminationGracePeriodSeconds"]) ?? DefaultGracePeriodSeconds;
+        return guest?.Guest.ShutdownTime is { } measured ? Math.Min(measured.TotalSeconds, grace) : grace;
+    }
+
+    /// <summary>How fast the guest writes to a claim (the Inventory's writeRate for the volume behind it), 0 when no VM declares it.</summary>
+    public double WriteBytesPerSecond(string ns, string claim) =>
+        vms.Values.Where(v => v.Namespace == ns).SelectMany(v => v.Volumes.Where(d => (d.Claim ?? $"{v.Name}-{d.Name}") == claim)).Select(d => (double)d.WriteBytesPerSecond).FirstOrDefault();
+
+    private static string FirmwareUuid(Vm vm) => ClusterStore.Uid($"firmware/{vm.Id}");
 
     public const string Manager = "reconcile-simulator";
 
@@ -166,7 +209,7 @@ public sealed class SimulatedWorld
         var domain = new JsonObject
         {
             ["machine"] = new JsonObject { ["type"] = "pc-q35-rhel9.6.0" },
-            ["firmware"] = new JsonObject { ["uuid"] = ClusterStore.Uid($"firmware/{vm.Id}"), ["serial"] = $"serial-{vm.Name}" },
+            ["firmware"] = new JsonObject { ["uuid"] = FirmwareUuid(vm), ["serial"] = $"serial-{vm.Name}" },
             ["cpu"] = new JsonObject { ["cores"] = vm.Cpu.Cores ?? 1, ["model"] = vm.Cpu.Model },
             ["memory"] = new JsonObject { ["guest"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture) },
             ["devices"] = new JsonObject { ["disks"] = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject { ["name"] = v.Name, ["disk"] = new JsonObject { ["bus"] = "virtio" } })]) },
@@ -176,6 +219,17 @@ public sealed class SimulatedWorld
             ["name"] = v.Name,
             ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = v.Claim ?? $"{vm.Name}-{v.Name}" },
         })]);
+        if (vm.Cpu.Limit is { } limit)
+        {
+            domain["resources"] = new JsonObject { ["limits"] = new JsonObject { ["cpu"] = limit } };
+        }
+
+        var spec = new JsonObject { ["domain"] = domain, ["volumes"] = volumes };
+        if (vm.TerminationGracePeriod is { } grace)
+        {
+            spec["terminationGracePeriodSeconds"] = (long)grace.TotalSeconds;
+        }
+
         foreach (var volume in vm.Volumes)
         {
             var claim = volume.Claim ?? $"{vm.Name}-{volume.Name}";
@@ -204,15 +258,17 @@ public sealed class SimulatedWorld
                 ["template"] = new JsonObject
                 {
                     ["metadata"] = new JsonObject { ["labels"] = labels.DeepClone() },
-                    ["spec"] = new JsonObject { ["domain"] = domain.DeepClone(), ["volumes"] = volumes.DeepClone() },
+                    ["spec"] = spec.DeepClone(),
                 },
             },
         }, Manager);
-        CreateVmi(store, vm.Namespace, vm.Name, (JsonObject)labels.DeepClone(), (JsonObject)domain.DeepClone(), (JsonArray)volumes.DeepClone(), vm.Node, vm.Guest.Agent, null);
+        CreateVmi(store, vm.Namespace, vm.Name, (JsonObject)labels.DeepClone(), (JsonObject)spec.DeepClone(), vm.Node, vm.Guest.Agent, null);
     }
 
     /// <summary>A running VMI on <paramref name="node"/>; after a migration it carries the migration state.</summary>
-    public static JsonObject CreateVmi(ClusterStore store, string ns, string name, JsonObject labels, JsonObject domain, JsonArray volumes, string node, bool agent, JsonObject? migrationState)
+    /// <param name="spec">The VMI's spec: the VM's template spec (domain, volumes, grace period).</param>
+    /// <param name="agent">Whether its guest agent is connected already (a running guest that moved); a started guest connects once booted.</param>
+    public static JsonObject CreateVmi(ClusterStore store, string ns, string name, JsonObject labels, JsonObject spec, string node, bool agent, JsonObject? migrationState)
     {
         labels["kubevirt.io/nodeName"] = node;
         var vmi = store.Create(ResourceRegistry.VirtualMachineInstance, ns, new JsonObject
@@ -223,7 +279,7 @@ public sealed class SimulatedWorld
                 ["labels"] = labels,
                 ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "kubevirt.io/v1", ["kind"] = "VirtualMachine", ["name"] = name, ["controller"] = true }),
             },
-            ["spec"] = new JsonObject { ["domain"] = domain, ["volumes"] = volumes },
+            ["spec"] = spec,
         }, Manager);
         var conditions = new JsonArray(
             new JsonObject { ["type"] = "Ready", ["status"] = "True" },
