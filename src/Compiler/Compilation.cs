@@ -16,6 +16,11 @@ public sealed record CompilationResult(
     IReadOnlyDictionary<string, string> Files,
     IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Per plan, what the reconciler executes (empty unless rendered without errors).</summary>
+    public IReadOnlyList<Execution.CompiledPlan> Plans { get; init; } = [];
+
+    public Execution.CompiledPlan Plan(string name) => Plans.First(p => p.Name == name);
+
     public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
 }
 
@@ -46,15 +51,17 @@ public static class Compilation
         }
 
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var compiled = new List<Execution.CompiledPlan>();
         if (templates is not null && !diagnostics.Any(d => d.IsError))
         {
             foreach (var (graph, index) in graphs.Select((g, i) => (g, i)))
             {
                 progress?.Report(new CompilationProgress("render", graph.Plan, index, graphs.Count));
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
-                var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
+                var prefix = Facts.Conventions.PlanPrefix(graphs.Count, graph.Plan);
                 var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model));
                 diagnostics.AddRange(rendered.Diagnostics);
+                compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), rendered.Manifests, plan.Moves, prefix));
                 foreach (var file in rendered.Files)
                 {
                     files[prefix + file.Path] = file.Content;
@@ -68,7 +75,7 @@ public static class Compilation
         progress?.Report(new CompilationProgress("done", "", plans, plans));
         var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
         var failed = validation.HasInputProblem || sorted.Any(d => d.IsError);
-        return new CompilationResult(validation, graphs, failed ? new SortedDictionary<string, string>(StringComparer.Ordinal) : files, sorted);
+        return new CompilationResult(validation, graphs, failed ? new SortedDictionary<string, string>(StringComparer.Ordinal) : files, sorted) { Plans = failed ? [] : compiled };
     }
 
     /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph, under <paramref name="prefix"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Reconcile.Compiler;
 using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Loading;
 using Reconcile.Compiler.Model;
 using Reconcile.Compiler.Rendering;
@@ -128,8 +129,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         executors.Clear();
         foreach (var graph in compiled.Graphs)
         {
-            var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
-            var campaign = CompiledCampaign.Of(graph, plan, validation.Model, compiled.Files, compiled.Graphs.Count == 1 ? "" : graph.Plan + "/");
+            var campaign = CompiledCampaign.Of(compiled, graph.Plan);
             var clusters = graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
             var home = homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First();
             var executor = new CampaignExecutor(campaign, gateways, home, clock, revision);
@@ -154,16 +154,14 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         var rendered = new HashSet<(string Cluster, string Kind, string? Ns, string Name)>();
         foreach (var path in campaign.Files.Keys.Where(p => (p.Contains("/static/", StringComparison.Ordinal) || p.StartsWith("run/", StringComparison.Ordinal)) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)))
         {
-            var documents = new List<PlanDocument>();
-            PlanLoader.LoadText(path, campaign.Files[path], documents, []);
             var cluster = path.StartsWith("run/", StringComparison.Ordinal) ? home : path[..path.IndexOf('/')];
-            foreach (var obj in documents.Select(d => d.Root).OfType<JsonObject>())
+            foreach (var obj in campaign.FileObjects(path))
             {
                 rendered.Add((cluster, obj["kind"]!.GetValue<string>(), obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>()));
             }
         }
 
-        var selector = $"app.kubernetes.io/managed-by=reconcile,migration.reconcile.dev/plan={KubernetesName.Of(plan)}";
+        var selector = $"{Conventions.ManagedByLabel}={Conventions.ManagedBy},{Conventions.PlanLabel}={KubernetesName.Of(plan)}";
         foreach (var (cluster, gateway) in gateways!)
         {
             foreach (var (apiVersion, kind) in PrunableKinds.Where(k => k.Kind != "MultiNetworkPolicy" ||

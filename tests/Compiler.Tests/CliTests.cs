@@ -175,7 +175,7 @@ public sealed class ProgressTests
         var error = new StringWriter();
         var exit = Program.Run(["compile", "plans/examples", "--out", dir.Path, "--now", "2026-12-01T00:00:00Z"], new IOContext(output, error, Repository.Root));
         Assert.Equal(0, exit);
-        Assert.Equal("0 errors, 0 warnings\nwrote 202 files to " + dir.Path + "\n", output.ToString());
+        Assert.Equal("0 errors, 0 warnings\nwrote 292 files to " + dir.Path + "\n", output.ToString());
         Assert.Equal(
             ["compile: validate plans/examples", "compile: plan ams-to-aws (1 of 3)", "compile: plan ber-1-firmware-wave (2 of 3)", "compile: plan fra-to-sgp-payments (3 of 3)",
              "compile: render ams-to-aws (1 of 3)", "compile: render ber-1-firmware-wave (2 of 3)", "compile: render fra-to-sgp-payments (3 of 3)"],

@@ -19,7 +19,7 @@ public sealed class ReconcilerTests
         var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
         var graph = Assert.Single(result.Graphs);
-        return (validation, CompiledCampaign.Of(graph, validation.Model.Plans[0], validation.Model, result.Files, ""));
+        return (validation, CompiledCampaign.Of(result, graph.Plan));
     }
 
     public static TheoryData<string> Examples() => new() { "node-drain", "onprem-to-cloud", "fra-to-sgp" };
@@ -62,7 +62,7 @@ public sealed class ReconcilerTests
                 Assert.True(overlapping.Count(o => o.Step.From!.Cluster == cluster || o.Step.To!.Cluster == cluster) <= campaign.Graph.Limits.PerCluster[cluster], $"{cluster} over its limit at {step.Start}");
             }
 
-            foreach (var group in campaign.Groups.Where(g => g.Vms.Contains(step.Step.Vm!)))
+            foreach (var group in campaign.Policy.Groups.Where(g => g.Vms.Contains(step.Step.Vm!)))
             {
                 Assert.True(overlapping.Where(o => group.Vms.Contains(o.Step.Vm!)).Select(o => o.Step.Vm).Distinct().Count() <= group.MaxConcurrent, $"group {group.Name} over its limit at {step.Start}");
             }
@@ -108,7 +108,7 @@ public sealed class ReconcilerTests
     public async Task A_suspended_plan_starts_nothing()
     {
         var (validation, campaign) = Compile("node-drain", text => text.Replace("  horizon: 336h\n", "  horizon: 336h\n  suspend: true\n", StringComparison.Ordinal));
-        Assert.True(campaign.Plan.Suspend);
+        Assert.True(campaign.Policy.Suspend);
         await using var sim = await RunningSimulator.Start("node-drain");
         var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
@@ -227,7 +227,7 @@ public sealed class ReconcilerFaultTests
     {
         var validation = FrozenWorld.Load(example);
         var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
-        return (validation, CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, ""));
+        return (validation, CompiledCampaign.Of(result, result.Graphs.Single().Plan));
     }
 
     [Fact]
@@ -304,7 +304,7 @@ public sealed class RollbackTests
     {
         var validation = FrozenWorld.Load(example, edit);
         var result = Compilation.Run(validation, Now, new TemplateSet(null, Repository.Root));
-        return (validation, CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, ""));
+        return (validation, CompiledCampaign.Of(result, result.Graphs.Single().Plan));
     }
 
     private static JsonObject Fail(string ns, string vmi) => new() { ["type"] = "fail-migration", ["namespace"] = ns, ["vmi"] = vmi };
@@ -328,7 +328,7 @@ public sealed class RollbackTests
     public async Task An_in_cluster_move_goes_back_to_its_original_node()
     {
         var (validation, campaign) = Compile("node-drain", text => text.Replace("onFailure: Pause", "onFailure: Rollback", StringComparison.Ordinal));
-        Assert.Equal("Rollback", campaign.Plan.Strategy.OnFailure);
+        Assert.Equal(Reconcile.Compiler.Model.FailurePolicy.Rollback, campaign.Policy.OnFailure);
         var report = await SimulationRunner.RunAsync(validation, campaign, 1, [Fail("erp", "erp-db-0"), Fail("erp", "erp-db-0")]);
         Assert.True(report.Stalled);
         // Every VM that had moved (the canary grafana-0, and what stage 2 finished before erp-db-0 failed
@@ -350,7 +350,7 @@ public sealed class ExportTokenTests
     {
         var validation = FrozenWorld.Load("onprem-to-cloud");
         var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
-        var campaign = CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, "");
+        var campaign = CompiledCampaign.Of(result, result.Graphs.Single().Plan);
         var cold = campaign.Graph.Steps.First(s => s.Kind == StepKind.Migrate && campaign.Files.TryGetValue($"{s.From!.Cluster}/steps/{s.Id}.yaml", out var f) && f.Contains("VirtualMachineExport", StringComparison.Ordinal));
         await using var sim = await RunningSimulator.Start("onprem-to-cloud");
         sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
@@ -406,9 +406,9 @@ public sealed class MixedRollbackTests
     {
         var validation = FrozenWorld.Load("onprem-to-cloud", text => text.Replace("onFailure: Pause", "onFailure: Rollback", StringComparison.Ordinal).Replace("onFailure: Continue", "onFailure: Rollback", StringComparison.Ordinal));
         var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
-        var campaign = CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, "");
-        Assert.Equal("Rollback", campaign.Plan.Strategy.OnFailure);
-        var faults = Enumerable.Repeat(0, campaign.Plan.Strategy.Retries + 1).Select(_ => new JsonObject { ["type"] = "fail-migration", ["namespace"] = "kafka", ["vmi"] = "kafka-0" }).ToList();
+        var campaign = CompiledCampaign.Of(result, result.Graphs.Single().Plan);
+        Assert.Equal(Reconcile.Compiler.Model.FailurePolicy.Rollback, campaign.Policy.OnFailure);
+        var faults = Enumerable.Repeat(0, campaign.Policy.Retries + 1).Select(_ => new JsonObject { ["type"] = "fail-migration", ["namespace"] = "kafka", ["vmi"] = "kafka-0" }).ToList();
         var report = await SimulationRunner.RunAsync(validation, campaign, 1, faults);
         Assert.True(report.Stalled);
         Assert.Contains(report.Events, e => e.Contains("finished rollback-migrate-batch.etl-0", StringComparison.Ordinal));

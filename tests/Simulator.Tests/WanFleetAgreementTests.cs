@@ -95,7 +95,7 @@ public sealed class WanFleetAgreementTests
         var validation = PlanValidator.Validate(["."], dir.Path);
         Assert.False(validation.HasErrors, string.Join("\n", validation.Diagnostics));
         var result = Compilation.Run(validation, new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
-        var campaign = CompiledCampaign.Of(result.Graphs.Single(), validation.Model.Plans[0], validation.Model, result.Files, "");
+        var campaign = CompiledCampaign.Of(result, result.Graphs.Single().Plan);
         var report = await SimulationRunner.RunAsync(validation, campaign, seed, []);
         Assert.True(report.Completed, string.Join("\n", report.Events.TakeLast(10)));
         foreach (var live in report.Steps.Where(s => s.Step.Predicted.Transfer?.Mode == TransferMode.Live))

@@ -62,8 +62,7 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
         var exit = ExitCodes.Success;
         foreach (var graph in run.Graphs)
         {
-            var plan = run.Validation.Model.Plans.First(p => p.Name == graph.Plan);
-            var campaign = CompiledCampaign.Of(graph, plan, run.Validation.Model, run.Files, run.Graphs.Count == 1 ? "" : graph.Plan + "/");
+            var campaign = CompiledCampaign.Of(run, graph.Plan);
             var report = await ProgressDisplay.Run(io, "simulate", display => SimulationRunner.RunAsync(run.Validation, campaign, arguments.Seed, faults,
                 new InlineProgress<string>(e => display.Report("campaign", $"{graph.Plan}: {e}", 0, 0)), cancel));
             io.Out.Write(Render(report));

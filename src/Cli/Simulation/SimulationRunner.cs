@@ -38,8 +38,9 @@ public static class SimulationRunner
         IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         var graph = campaign.Graph;
-        var topology = validation.Model.Topologies.Single(t => t.Name == campaign.Plan.Topology);
-        await using var host = await SimulatorHost.StartAsync(topology, validation.Model.Inventories, new SimulatorOptions(graph.Start, Speed: 1e-9, Seed: seed, Faults: faults, GuestBootTime: campaign.Plan.Strategy.BootTime));
+        var plan = validation.Model.Plans.First(p => p.Name == campaign.Name);
+        var topology = validation.Model.Topologies.Single(t => t.Name == plan.Topology);
+        await using var host = await SimulatorHost.StartAsync(topology, validation.Model.Inventories, new SimulatorOptions(graph.Start, Speed: 1e-9, Seed: seed, Faults: faults, GuestBootTime: plan.Strategy.BootTime));
         var kubeconfig = Path.Combine(Directory.CreateTempSubdirectory("reconcile-simulate-").FullName, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig(), cancel);
         var created = 0;
@@ -60,12 +61,12 @@ public static class SimulationRunner
         var gateways = host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, kubeconfig, c), StringComparer.Ordinal);
         var clusters = graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
         // The first pass applies the CRD, the static manifests and the run (and again after an API error).
-        var executor = new CampaignExecutor(campaign, gateways, clusters.FirstOrDefault() ?? gateways.Keys.First(), () => host.World.Clock.Now);
+        var executor = new CampaignExecutor(campaign, gateways, clusters.FirstOrDefault() ?? gateways.Keys.First(), () => host.World.Clock.Now, backoff: Backoff.Fixed);
 
         var events = new List<string>();
         var clusterMax = new Dictionary<string, int>(StringComparer.Ordinal);
         var linkMax = new Dictionary<string, int>(StringComparer.Ordinal);
-        var deadline = graph.Start + TimeSpan.FromSeconds(Math.Max(graph.MakespanSeconds * 4, 86_400)) + campaign.Plan.Horizon;
+        var deadline = graph.Start + TimeSpan.FromSeconds(Math.Max(graph.MakespanSeconds * 4, 86_400)) + plan.Horizon;
         PassResult pass;
         var step = TimeSpan.FromSeconds(5);
         PassResult? last = null;
@@ -164,7 +165,7 @@ public static class SimulationRunner
         foreach (var cluster in clusters)
         {
             // The next opening, or the end of an open window that has no room left for what waits.
-            candidates.AddRange(WindowCalendar.Expand(campaign.Plan.Windows, [cluster], now, TimeSpan.FromDays(30))
+            candidates.AddRange(WindowCalendar.Expand(campaign.Policy.Windows, [cluster], now, TimeSpan.FromDays(30))
                 .Select(w => w.Start > now ? w.Start : w.End).Where(t => t > now).Take(2));
         }
 

@@ -109,13 +109,24 @@ public sealed record Strategy(
     Parallelism Parallelism,
     int Canary,
     Verification Verify,
-    string OnFailure,
+    FailurePolicy OnFailure,
     int MaxFailures,
     int Retries,
     bool SnapshotBefore,
     bool ReplicateOutsideWindows,
     TimeSpan BootTime,
     Located Source);
+
+/// <summary>strategy.onFailure: what a step that failed for good does to the campaign.</summary>
+public enum FailurePolicy
+{
+    /// <summary>Nothing new starts; running steps finish.</summary>
+    Pause,
+    /// <summary>Other VMs go on; what depends on the failed step is skipped (up to maxFailures).</summary>
+    Continue,
+    /// <summary>Nothing new starts, and every finished migration is reversed.</summary>
+    Rollback,
+}
 
 public sealed record Parallelism(int PerCluster, int PerNode, int PerLink, Located Source);
 

@@ -180,7 +180,7 @@ public static class PlanBinder
                 new Parallelism(parallelism.Int("perCluster", 5), parallelism.Int("perNode", 2), parallelism.Int("perLink", 4), parallelism.At),
                 strategy.Int("canary", 1),
                 new Verification(verify.Duration("timeout", TimeSpan.FromMinutes(10)), verify.Bool("guestAgent", false)),
-                strategy.Str("onFailure", "Pause"),
+                Enum.Parse<FailurePolicy>(strategy.Str("onFailure", nameof(FailurePolicy.Pause))),
                 strategy.Int("maxFailures", 1),
                 strategy.Int("retries", 0),
                 strategy.Bool("snapshotBefore", false),

@@ -1,3 +1,4 @@
+using Reconcile.Compiler.Facts;
 using System.Globalization;
 using Reconcile.Compiler.Model;
 using Reconcile.Compiler.Planning;
@@ -54,7 +55,7 @@ internal static class AlertRules
                 "The reconciler cancels migrations predicted to overrun; one still running needs attention."));
         }
 
-        return Group(plan, ManifestRenderer.KubeVirtNamespace, scope.Cluster(cluster)?.RuleLabels ?? Cluster.DefaultRuleLabels, KubernetesName.Of("reconcile", plan.Name), rules);
+        return Group(plan, Conventions.KubeVirtNamespace, scope.Cluster(cluster)?.RuleLabels ?? Cluster.DefaultRuleLabels, KubernetesName.Of("reconcile", plan.Name), rules);
     }
 
     /// <summary>The reconciler's own alerts, in run/ beside the MigrationRun, on the series its /metrics serves.</summary>
@@ -79,7 +80,7 @@ internal static class AlertRules
 
     private static ScriptObject Group(MigrationPlan plan, string ns, IReadOnlyDictionary<string, string> ruleLabels, string name, ScriptArray rules)
     {
-        var labels = ManifestRenderer.OwnedLabels(plan.Name);
+        var labels = Conventions.OwnedLabels(plan.Name);
         foreach (var (key, value) in ruleLabels)
         {
             labels.TryAdd(key, value);

@@ -1,3 +1,4 @@
+using Reconcile.Compiler.Facts;
 using System.Globalization;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Loading;
@@ -38,9 +39,12 @@ public sealed partial class ManifestRenderer
         ["source_group"] = sourceGroup,
         ["source_kind"] = sourceKind,
         ["source_name"] = sourceName,
-        ["token_secret"] = KubernetesName.Of(name, "token"),
+        ["token_secret"] = ExportTokenSecret(name),
         ["ttl"] = "24h",
     };
+
+    /// <summary>The Secret an export's token lives in (its tokenSecretRef).</summary>
+    private static string ExportTokenSecret(string export) => KubernetesName.Of(export, "token");
 
     /// <summary>Where the source's virt-exportproxy serves an export's volumes (kubevirt.exportAddress, RC3019).</summary>
     /// <remarks>The path carries the export API version (pkg/storage/export/export/links.go, externalUrlLinkFormat).</remarks>
@@ -84,7 +88,7 @@ public sealed partial class ManifestRenderer
         }
 
         var templateLabels = new SortedDictionary<string, string>(vm.Labels, StringComparer.Ordinal);
-        foreach (var (key, value) in OwnedLabels(scope.Plan.Name, move.Name).Where(l => l.Key.StartsWith(LabelPrefix, StringComparison.Ordinal)))
+        foreach (var (key, value) in Conventions.OwnedLabels(scope.Plan.Name, move.Name).Where(l => l.Key.StartsWith(Conventions.LabelPrefix, StringComparison.Ordinal)))
         {
             templateLabels[key] = value;
         }
@@ -94,7 +98,7 @@ public sealed partial class ManifestRenderer
             ["name"] = vm.Name,
             ["namespace"] = ns,
             ["run_strategy"] = import is null && !replicas ? "WaitAsReceiver" : "Always",
-            ["labels"] = Pairs(OwnedLabels(scope.Plan.Name, move.Name)),
+            ["labels"] = Pairs(Conventions.OwnedLabels(scope.Plan.Name, move.Name)),
             ["template_labels"] = Pairs(templateLabels),
             ["eviction_strategy"] = vm.EvictionStrategy,
             ["node_selector"] = Pairs(Placement.NodeSelector(scope, vm, move, live: import is null && !replicas)),

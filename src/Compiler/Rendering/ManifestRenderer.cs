@@ -1,5 +1,6 @@
 using System.Globalization;
 using Reconcile.Compiler.Diagnostics;
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Loading;
 using Reconcile.Compiler.Model;
 using Reconcile.Compiler.Planning;
@@ -16,6 +17,9 @@ public sealed record RenderedFile(string Path, string Content);
 
 public sealed record RenderResult(IReadOnlyList<RenderedFile> Files, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Per step, its objects with their roles (paths relative to the plan's output tree).</summary>
+    public IReadOnlyDictionary<string, Execution.StepManifest> Manifests { get; init; } = new Dictionary<string, Execution.StepManifest>();
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 }
 
@@ -27,11 +31,6 @@ public sealed record RenderResult(IReadOnlyList<RenderedFile> Files, IReadOnlyLi
 /// </summary>
 public sealed partial class ManifestRenderer(TemplateSet templates)
 {
-    public const string LabelPrefix = "migration.reconcile.dev/";
-
-    /// <summary>Namespace of KubeVirt's own pods (virt-handler, the synchronization controller).</summary>
-    public const string KubeVirtNamespace = "kubevirt";
-
     /// <summary>KubeVirt's default synchronization-controller port (spec.synchronizationPort, kubevirt-facts §6).</summary>
     public const int SynchronizationPort = 9185;
 
@@ -108,95 +107,10 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             }
         }
 
-        RenderSteps(graph, scope, files);
+        var manifests = RenderSteps(graph, scope, files);
         RenderRun(graph, scope, files);
-        return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]);
+        return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]) { Manifests = manifests };
     }
-
-    /// <summary>
-    /// DIR/&lt;cluster&gt;/steps/&lt;step-id&gt;.yaml, applied by the reconciler when the step starts: a
-    /// snapshot; an in-cluster VMIM; or, across clusters, the receiver VM and the receiving VMIM on the
-    /// target and the sending VMIM on the source, sharing one migration id.
-    /// </summary>
-    private void RenderSteps(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
-    {
-        var plan = scope.Plan;
-        var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        foreach (var step in graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.Snapshot or StepKind.ReplicateStorage))
-        {
-            var vm = vms[step.Vm!];
-            var move = moves[step.Move!];
-            var name = KubernetesName.Of(plan.Name, step.Id);
-            var labels = OwnedLabels(plan.Name, move.Name);
-            labels[LabelPrefix + "step"] = KubernetesName.Of(step.Id);
-            var from = step.From!.Cluster;
-            var namespaceOn = (string cluster) => cluster == vm.Cluster ? vm.Namespace : move.TargetNamespace ?? vm.Namespace;
-            if (step.Kind == StepKind.Snapshot)
-            {
-                var snapshot = new ScriptObject { ["name"] = name, ["namespace"] = namespaceOn(from), ["labels"] = Pairs(labels), ["vm"] = vm.Name };
-                AddStepFile(files, from, step.Id, [("snapshot.yaml.sbn", "snapshot", snapshot)]);
-                continue;
-            }
-
-            var to = step.To!.Cluster;
-            if (step.Kind == StepKind.ReplicateStorage)
-            {
-                RenderReplication(scope, files, step, vm, move, labels, namespaceOn(from), namespaceOn(to));
-                continue;
-            }
-
-            if (from == to)
-            {
-                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "local", null, Placement.NodeSelector(scope, vm, move, live: true)))]);
-            }
-            else if (scope.LiveHops(move).Contains((from, to)))
-            {
-                var connect = scope.Cluster(to)?.KubeVirt.SynchronizationAddress ?? "";
-                AddStepFile(files, to, step.Id,
-                [
-                    ("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to))),
-                    ("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(to), vm.Name, labels, "receive", null, NoNodeSelector)),
-                ]);
-                AddStepFile(files, from, step.Id, [("vmim.yaml.sbn", "migration", Migration(name, namespaceOn(from), vm.Name, labels, "send", connect, NoNodeSelector))]);
-            }
-            else if (scope.ModeOf(move) == MoveMode.Staged)
-            {
-                // Staged cut-over (S28): stop the VM, demote its replicas (the last changes go across), promote
-                // the target's, and start the VM on them. The reconciler gates each part on the one before.
-                var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
-                AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), .. Replications(scope, vm, move, from, to, namespaceOn(from), labels, "secondary", patch: true)]);
-                AddStepFile(files, to, step.Id, [.. Replications(scope, vm, move, from, to, namespaceOn(to), labels, "primary", patch: true),
-                    ("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), replicas: true))]);
-            }
-            else
-            {
-                // Cold: stop the VM, export its disks, import them into a VM on the target that then starts.
-                var export = Export(scope, from, name, namespaceOn(from), labels, "kubevirt.io", "VirtualMachine", vm.Name);
-                var halt = new ScriptObject { ["name"] = vm.Name, ["namespace"] = namespaceOn(from), ["run_strategy"] = "Halted" };
-                AddStepFile(files, from, step.Id, [("vm-run-strategy.yaml.sbn", "target", halt), ("vmexport.yaml.sbn", "export", export)]);
-                var exportUrl = ExportVolumesUrl(scope, from, namespaceOn(from), name);
-                AddStepFile(files, to, step.Id, [("receiver-vm.yaml.sbn", "vm", ReceiverVm(scope, vm, move, from, to, namespaceOn(to), (exportUrl, KubernetesName.Of(name, "token-header"), KubernetesName.Of(name, "export-ca"))))]);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The replicate step of a staged move (S28): a csi-addons VolumeReplication per disk, primary on the
-    /// cut-over source (the storage starts mirroring the claim) and secondary on the target, where the
-    /// storage presents the replica under the claim's name. docs/manifests.md says what this buys.
-    /// </summary>
-    private void RenderReplication(PlanScope scope, List<RenderedFile> files, GraphStep step, Vm vm, Move move, SortedDictionary<string, string> labels, string sourceNamespace, string targetNamespace)
-    {
-        var (from, to) = (step.From!.Cluster, step.To!.Cluster);
-        AddStepFile(files, from, step.Id, Replications(scope, vm, move, from, to, sourceNamespace, labels, "primary", patch: false));
-        AddStepFile(files, to, step.Id, Replications(scope, vm, move, from, to, targetNamespace, labels, "secondary", patch: false));
-    }
-
-    private static string ClaimOf(Vm vm, Volume volume) => volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
-
-    /// <summary>Namespace of the MigrationRun, beside the reconciler.</summary>
-    public const string RunNamespace = "reconcile-system";
 
     /// <summary>DIR/run/: the MigrationRun CRD and this plan's run, applied where the reconciler runs.</summary>
     private void RenderRun(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
@@ -204,8 +118,8 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         var run = new ScriptObject
         {
             ["name"] = KubernetesName.Of(scope.Plan.Name),
-            ["namespace"] = RunNamespace,
-            ["labels"] = Pairs(OwnedLabels(scope.Plan.Name)),
+            ["namespace"] = Conventions.RunNamespace,
+            ["labels"] = Pairs(Conventions.OwnedLabels(scope.Plan.Name)),
             ["plan"] = scope.Plan.Name,
             ["revision"] = graph.Revision,
             ["digest"] = graph.Digest,
@@ -214,7 +128,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         };
         var crd = RenderFile("migrationrun-crd.yaml.sbn", "run", run);
         var resource = RenderFile("migrationrun.yaml.sbn", "run", run);
-        var alerts = RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForReconciler(scope.Plan, RunNamespace));
+        var alerts = RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForReconciler(scope.Plan, Conventions.RunNamespace));
         var resources = new ScriptArray { "migrationrun-crd.yaml", "migrationrun.yaml", "prometheusrule-reconciler.yaml" };
         var kustomization = RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false);
         if (crd is not null && resource is not null && alerts is not null && kustomization is not null)
@@ -227,15 +141,6 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
     }
 
     private static readonly IReadOnlyDictionary<string, string> NoNodeSelector = new Dictionary<string, string>();
-
-    private void AddStepFile(List<RenderedFile> files, string cluster, string stepId, IEnumerable<(string Template, string Variable, ScriptObject Data)> objects)
-    {
-        var texts = objects.Select(o => RenderFile(o.Template, o.Variable, o.Data)).ToList();
-        if (texts.All(t => t is not null))
-        {
-            files.Add(new RenderedFile($"{cluster}/steps/{stepId}.yaml", string.Join("---\n", texts)));
-        }
-    }
 
     private static ScriptObject Migration(string name, string ns, string vmi, IEnumerable<KeyValuePair<string, string>> labels, string role, string? connectUrl, IReadOnlyDictionary<string, string> nodeSelector) => new()
     {
@@ -255,43 +160,27 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         public SortedDictionary<string, string> For(Vm vm)
         {
             var move = scope.OwnerOf(vm)!;
-            var labels = OwnedLabels(scope.Plan.Name, move.Name);
-            labels.Remove("app.kubernetes.io/managed-by");
+            var labels = Conventions.OwnedLabels(scope.Plan.Name, move.Name);
+            labels.Remove(Conventions.ManagedByLabel);
             if (scope.Plan.Priorities.FirstOrDefault(p => p.Select is null || p.Select.Matches(vm)) is { } priority)
             {
-                labels[LabelPrefix + "priority"] = KubernetesName.Of(priority.Name);
+                labels[Conventions.PriorityLabel] = KubernetesName.Of(priority.Name);
             }
 
             return labels;
         }
     }
 
-    /// <summary>The labels Reconcile puts on everything it owns, and on the VMIs its policies select.</summary>
-    public static SortedDictionary<string, string> OwnedLabels(string plan, string? move = null)
-    {
-        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["app.kubernetes.io/managed-by"] = "reconcile",
-            [LabelPrefix + "plan"] = KubernetesName.Of(plan),
-        };
-        if (move is not null)
-        {
-            labels[LabelPrefix + "move"] = KubernetesName.Of(move);
-        }
-
-        return labels;
-    }
-
     /// <param name="kubevirt">The release the policy is applied to: maxDowntimeMs only where it is accepted and used (RC3021).</param>
     private static ScriptObject PolicyData(MigrationPlan plan, Move move, KubeVirtInstall kubevirt)
     {
         var strategy = plan.Strategy;
-        var selector = OwnedLabels(plan.Name, move.Name);
-        selector.Remove("app.kubernetes.io/managed-by");
+        var selector = Conventions.OwnedLabels(plan.Name, move.Name);
+        selector.Remove(Conventions.ManagedByLabel);
         return new ScriptObject
         {
             ["name"] = KubernetesName.Of(plan.Name, move.Name),
-            ["labels"] = Pairs(OwnedLabels(plan.Name, move.Name)),
+            ["labels"] = Pairs(Conventions.OwnedLabels(plan.Name, move.Name)),
             ["selector"] = Pairs(selector),
             ["allow_auto_converge"] = strategy.AllowAutoConverge,
             ["allow_post_copy"] = strategy.AllowPostCopy,

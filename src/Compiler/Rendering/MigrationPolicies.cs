@@ -1,3 +1,4 @@
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Model;
 using Scriban.Runtime;
 
@@ -38,7 +39,7 @@ internal static class MigrationPolicies
             var cidrs = peerCidrs.Append(cluster.Migration.Cidr).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
             yield return ("multinetworkpolicy-migration.yaml",
                 Policy(plan, "migration", "k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy", Handler, cidrs, port: null, egressAnywhere: false,
-                    policyFor: $"{ManifestRenderer.KubeVirtNamespace}/{attachment}"));
+                    policyFor: $"{Conventions.KubeVirtNamespace}/{attachment}"));
         }
     }
 
@@ -55,8 +56,8 @@ internal static class MigrationPolicies
             ["api_version"] = apiVersion,
             ["kind"] = kind,
             ["name"] = KubernetesName.Of("reconcile", plan, purpose),
-            ["namespace"] = ManifestRenderer.KubeVirtNamespace,
-            ["labels"] = ManifestRenderer.Pairs(ManifestRenderer.OwnedLabels(plan)),
+            ["namespace"] = Conventions.KubeVirtNamespace,
+            ["labels"] = ManifestRenderer.Pairs(Conventions.OwnedLabels(plan)),
             ["policy_for"] = policyFor,
             ["component"] = component,
             ["peers"] = peers,

@@ -24,7 +24,7 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
     /// </summary>
     public const string PatchFieldManager = "reconcile-patch";
 
-    public const string ApplyAnnotation = "migration.reconcile.dev/apply";
+    public const string ApplyAnnotation = Compiler.Facts.Conventions.ApplyAnnotation;
 
     private static string ManagerOf(JsonObject obj) =>
         obj["metadata"]?["annotations"]?[ApplyAnnotation]?.GetValue<string>() == "patch" ? PatchFieldManager : FieldManager;

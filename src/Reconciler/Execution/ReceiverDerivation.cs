@@ -14,7 +14,7 @@ namespace Reconcile.Reconciler.Execution;
 public static class ReceiverDerivation
 {
     /// <summary>Where the reconciler keeps a VM's run strategy while a cold move has it Halted.</summary>
-    public const string OriginalRunStrategyAnnotation = "migration.reconcile.dev/run-strategy";
+    public const string OriginalRunStrategyAnnotation = Compiler.Facts.Conventions.OriginalRunStrategyAnnotation;
 
     public const string RestoreRunStrategyAnnotation = "kubevirt.io/restore-run-strategy";
 
@@ -47,7 +47,7 @@ public static class ReceiverDerivation
         {
             // KubeVirt's and Reconcile's own bookkeeping belong to the source object (a copied apply: patch marker would
             // make the receiver a patch); kubectl's last-applied copy would describe the source.
-            if (!key.StartsWith("kubevirt.io/", StringComparison.Ordinal) && !key.StartsWith("migration.reconcile.dev/", StringComparison.Ordinal) &&
+            if (!key.StartsWith("kubevirt.io/", StringComparison.Ordinal) && !key.StartsWith(Compiler.Facts.Conventions.LabelPrefix, StringComparison.Ordinal) &&
                 key != "kubectl.kubernetes.io/last-applied-configuration")
             {
                 annotations[key] = value?.DeepClone();
