@@ -110,7 +110,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         var load = PlanLoader.LoadTexts(files);
         load = load with { Diagnostics = [.. load.Diagnostics, .. missing.Select(m => DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(m), $"path '{m}' does not exist at {revision[..12]}"))] };
         var validation = PlanValidator.Validate(load);
-        var compiled = Compilation.Run(validation, clock(), new TemplateSet(null, "."));
+        var compiled = Compilation.Run(validation, clock(), new TemplateSet(RevisionFiles.Templates(source.CacheDirectory, revision, plansPath)));
         diagnostics = compiled.Diagnostics;
         if (compiled.HasErrors || compiled.Graphs.Count == 0)
         {

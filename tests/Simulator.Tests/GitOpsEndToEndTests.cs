@@ -99,6 +99,30 @@ public sealed class GitOpsEndToEndTests
     }
 
     [Fact]
+    public async Task Templates_that_travel_with_the_plans_are_what_run_applies_and_what_compile_and_simulate_render()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var folder = Path.Combine(server.Work, "plans", "node-drain", "templates");
+        Directory.CreateDirectory(folder);
+        var policy = File.ReadAllText(Path.Combine(Repository.Root, "templates", "migrationpolicy.yaml.sbn"))
+            .Replace("metadata:\n", "metadata:\n  annotations:\n    example.org/reviewed-by: \"platform-team\"\n", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(folder, "migrationpolicy.yaml.sbn"), policy);
+        server.Commit("our own policy template");
+        await using var sim = await RunningSimulator.Start("node-drain");
+
+        var (exit, log) = RunOnce(sim, server);
+        Assert.True(exit == 0, log);
+        var applied = sim.Host.World.Clusters["ber-1"].Store.List(Reconcile.Simulator.Api.ResourceRegistry.MigrationPolicy, null).Items.Single();
+        Assert.Equal("platform-team", applied["metadata"]!["annotations"]!["example.org/reviewed-by"]!.GetValue<string>());
+
+        // compile of the same folder picks the templates up without --templates.
+        var output = Path.Combine(server.Scratch, "out");
+        Assert.Equal(0, Program.Run(["compile", Path.Combine(server.Work, "plans", "node-drain"), "--out", output, "--now", "2027-02-01T00:00:00Z"], new IOContext(new StringWriter(), new StringWriter(), Repository.Root)));
+        Assert.Contains("example.org/reviewed-by", File.ReadAllText(Directory.GetFiles(Path.Combine(output, "ber-1", "static"), "migrationpolicy-*.yaml").Single()));
+    }
+
+    [Fact]
     public async Task A_revision_with_errors_or_without_a_trusted_signature_is_never_applied()
     {
         using var server = new GitServer();

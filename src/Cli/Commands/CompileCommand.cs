@@ -38,7 +38,7 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var templates = new TemplateSet(arguments.Templates is null ? null : Path.GetFullPath(arguments.Templates, io.CurrentDirectory), io.CurrentDirectory);
+        var templates = TemplateSet.For(arguments.Paths, arguments.Templates, io.CurrentDirectory);
         var run = PlanPipeline.Run(arguments.Paths, now, io, "compile", templates);
         io.Out.Write(DiagnosticRenderer.Text(run.Diagnostics));
         if (run.HasErrors)

@@ -19,7 +19,7 @@ namespace Reconcile.Cli.Commands;
 /// </summary>
 public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
 {
-    public sealed record Arguments(IReadOnlyList<string> Paths, string? Now, int Seed, IReadOnlyList<string> Faults);
+    public sealed record Arguments(IReadOnlyList<string> Paths, string? Now, int Seed, IReadOnlyList<string> Faults, string? Templates = null);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
@@ -27,8 +27,9 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
         var now = new Option<string>("--now") { Description = "Plan and start the simulated clock at this UTC time (RFC 3339); default: the current minute." };
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated dirty-rate noise.", DefaultValueFactory = _ => 1 };
         var fault = new Option<string[]>("--fault") { Description = "A fault to inject, as for `simulator serve` (repeatable)." };
-        var command = new Command("simulate", "Run the plan through the reconciler against simulated clusters, in simulated time, and compare with the prediction.") { paths, now, seed, fault };
-        command.SetAction((parse, cancel) => new SimulateCommand(io, clock).RunAsync(new Arguments(parse.GetValue(paths) ?? [], parse.GetValue(now), parse.GetValue(seed), parse.GetValue(fault) ?? []), cancel));
+        var templates = new Option<string>("--templates") { Description = "Directory whose files override the default templates (default: a templates/ folder in the plans' directory), as for compile." };
+        var command = new Command("simulate", "Run the plan through the reconciler against simulated clusters, in simulated time, and compare with the prediction.") { paths, now, seed, fault, templates };
+        command.SetAction((parse, cancel) => new SimulateCommand(io, clock).RunAsync(new Arguments(parse.GetValue(paths) ?? [], parse.GetValue(now), parse.GetValue(seed), parse.GetValue(fault) ?? [], parse.GetValue(templates)), cancel));
         return command;
     }
 
@@ -46,7 +47,13 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var run = PlanPipeline.Run(arguments.Paths, now, io, "simulate", new TemplateSet(null, io.CurrentDirectory));
+        if (arguments.Templates is { } dir && !Directory.Exists(Path.GetFullPath(dir, io.CurrentDirectory)))
+        {
+            io.Error.WriteLine($"reconcile: --templates '{dir}' is not a directory");
+            return ExitCodes.Usage;
+        }
+
+        var run = PlanPipeline.Run(arguments.Paths, now, io, "simulate", TemplateSet.For(arguments.Paths, arguments.Templates, io.CurrentDirectory));
         io.Out.Write(DiagnosticRenderer.Text(run.Diagnostics));
         if (run.HasErrors)
         {

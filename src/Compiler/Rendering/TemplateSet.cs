@@ -6,19 +6,46 @@ namespace Reconcile.Compiler.Rendering;
 
 /// <summary>
 /// The templates manifests are rendered from: the defaults embedded from templates/, each replaceable
-/// by a file of the same name in an override directory (`--templates DIR`). Nothing outside those two
-/// places can be read, not even through `include`.
+/// by a file of the same name in an override directory (`--templates DIR`, or a `templates/` folder in
+/// the plans' directory), or by a template of the same name read from a Git revision (the reconciler).
+/// Nothing outside those places can be read, not even through `include`.
 /// </summary>
 public sealed class TemplateSet : ITemplateLoader
 {
     private const string ResourcePrefix = "Reconcile.Compiler.templates.";
+    /// <summary>The folder inside a plans directory whose templates override the defaults.</summary>
+    public const string FolderName = "templates";
+
     private readonly string? overrides;
     private readonly string displayRoot;
+    private readonly IReadOnlyDictionary<string, (string Text, string DisplayPath)>? texts;
 
     public TemplateSet(string? overrideDirectory = null, string? displayRoot = null)
     {
         overrides = overrideDirectory is null ? null : Path.GetFullPath(overrideDirectory);
         this.displayRoot = displayRoot ?? Environment.CurrentDirectory;
+    }
+
+    /// <summary>Overrides given as texts (name to text and the path diagnostics show), as a Git revision holds them.</summary>
+    public TemplateSet(IReadOnlyDictionary<string, (string Text, string DisplayPath)> overrides)
+    {
+        texts = overrides;
+        displayRoot = Environment.CurrentDirectory;
+    }
+
+    /// <summary>
+    /// The templates for plans under <paramref name="paths"/>: <paramref name="explicitDirectory"/> when given,
+    /// else the `templates/` folder of the first path that is a directory holding one, else the defaults.
+    /// </summary>
+    public static TemplateSet For(IReadOnlyList<string> paths, string? explicitDirectory, string currentDirectory)
+    {
+        if (explicitDirectory is not null)
+        {
+            return new TemplateSet(Path.GetFullPath(explicitDirectory, currentDirectory), currentDirectory);
+        }
+
+        var beside = paths.Select(p => Path.Combine(Path.GetFullPath(p, currentDirectory), FolderName)).FirstOrDefault(d => Directory.Exists(d) && !new DirectoryInfo(d).Attributes.HasFlag(FileAttributes.ReparsePoint));
+        return new TemplateSet(beside, currentDirectory);
     }
 
     /// <summary>The template's text and the path diagnostics show for it; null when no such template exists.</summary>
@@ -27,6 +54,11 @@ public sealed class TemplateSet : ITemplateLoader
         if (name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
         {
             return null;
+        }
+
+        if (texts is not null && texts.TryGetValue(name, out var given))
+        {
+            return given;
         }
 
         if (overrides is not null && File.Exists(Path.Combine(overrides, name)))

@@ -77,6 +77,31 @@ public static class RevisionFiles
         return ([.. files.Values], missing);
     }
 
+    /// <summary>
+    /// The templates that travel with the plans: the `*.sbn` files of the folder `templates/` inside
+    /// <paramref name="plansPath"/> at <paramref name="commitId"/> (regular files only; links are not followed).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (string Text, string DisplayPath)> Templates(string repositoryRoot, string commitId, string plansPath)
+    {
+        using var repository = new Repository(repositoryRoot);
+        var commit = repository.Lookup<Commit>(commitId);
+        var folder = string.Join('/', new[] { plansPath.Trim('/'), Compiler.Rendering.TemplateSet.FolderName }.Where(p => p.Length > 0 && p != "."));
+        var templates = new SortedDictionary<string, (string, string)>(StringComparer.Ordinal);
+        if (commit[folder]?.Target is Tree tree)
+        {
+            foreach (var entry in tree.Where(e => e.Mode == Mode.NonExecutableFile && e.Name.EndsWith(".sbn", StringComparison.Ordinal)))
+            {
+                var blob = (Blob)entry.Target;
+                if (blob.Size <= PlanLoader.MaxFileBytes)
+                {
+                    templates[entry.Name] = (blob.GetContentText(), $"{folder}/{entry.Name}");
+                }
+            }
+        }
+
+        return templates;
+    }
+
     private static void Collect(Tree tree, string prefix, SortedDictionary<string, PlanLoader.SourceText> files)
     {
         foreach (var entry in tree)
