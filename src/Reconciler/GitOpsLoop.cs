@@ -11,30 +11,6 @@ using Reconcile.Reconciler.Git;
 
 namespace Reconcile.Reconciler;
 
-/// <summary>Structured log lines (one JSON object per line), the reconciler's only output besides the cluster.</summary>
-public sealed class JsonLog(TextWriter writer, Func<DateTime> clock)
-{
-    // Quotes and apostrophes as they are, not \u0027: the lines are read by people too.
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    public void Write(string level, string message, params (string Key, object? Value)[] fields)
-    {
-        var line = new JsonObject { ["time"] = StepState.Time(clock()), ["level"] = level, ["msg"] = message };
-        foreach (var (key, value) in fields)
-        {
-            line[key] = value is null ? null : JsonValue.Create(value.ToString());
-        }
-
-        lock (writer)
-        {
-            writer.WriteLine(line.ToJsonString(Relaxed));
-        }
-    }
-}
-
-/// <summary>What one pass of the loop saw.</summary>
-public sealed record LoopStatus(string? Revision, string? RefusedRevision, IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyDictionary<string, PassResult> Plans, string? Problem);
-
 /// <summary>
 /// The GitOps loop: fetch the repository, and when the tracked revision changes (and verifies),
 /// compile the plans under the path at that commit; a revision with errors is never applied (the
@@ -50,6 +26,9 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     private IReadOnlyList<Diagnostic> diagnostics = [];
     private IReadOnlyDictionary<string, IClusterGateway>? gateways;
     private string? compiledRevision;
+    private string? attempted;
+    private string? applyError;
+    private string? runsCluster;
 
     /// <summary>The kinds of static manifest Reconcile creates (label patches on VMs are not its objects to delete).</summary>
     private static readonly (string ApiVersion, string Kind)[] PrunableKinds =
@@ -89,9 +68,31 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         }
 
         var plans = new Dictionary<string, PassResult>(StringComparer.Ordinal);
+        var held = new List<string>();
         foreach (var (plan, executor) in executors.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            var pass = await executor.PassAsync(cancel);
+            PassResult pass;
+            try
+            {
+                pass = await executor.PassAsync(cancel, new RevisionReport(attempted, refused, applyError));
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            {
+                // One cluster's API errors hold back this plan's pass only; its state is in the cluster, so the next pass goes on from it.
+                var message = $"plan {plan}: cluster API: {e.Message}; the pass is tried again";
+                log.Write("warn", message, ("plan", plan), ("revision", applied));
+                held.Add(plan);
+                try
+                {
+                    await RunStatus.ReportHeldBackAsync(executor.Home, executor.RunName, message, clock(), cancel);
+                }
+                catch (Exception again) when (again is k8s.Autorest.HttpOperationException or HttpRequestException)
+                {
+                    // The run's own cluster is the one failing: the log line is all that can be said now.
+                }
+                continue;
+            }
+
             foreach (var e in pass.Events)
             {
                 log.Write("info", e, ("plan", plan), ("revision", applied));
@@ -100,56 +101,172 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             plans[plan] = pass;
         }
 
-        return new LoopStatus(applied, refused, diagnostics, plans, problem);
-    }
-
-    private async Task CompileAsync(string revision, CancellationToken cancel)
-    {
-        compiledRevision = revision;
-        var (files, missing) = RevisionFiles.Read(source.CacheDirectory, revision, [plansPath]);
-        var load = PlanLoader.LoadTexts(files);
-        load = load with { Diagnostics = [.. load.Diagnostics, .. missing.Select(m => DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(m), $"path '{m}' does not exist at {revision[..12]}"))] };
-        var validation = PlanValidator.Validate(load);
-        var compiled = Compilation.Run(validation, clock(), new TemplateSet(RevisionFiles.Templates(source.CacheDirectory, revision, plansPath)));
-        diagnostics = compiled.Diagnostics;
-        if (compiled.HasErrors || compiled.Graphs.Count == 0)
-        {
-            refused = $"revision {revision[..12]} has {compiled.Diagnostics.Count(d => d.IsError)} errors; {(applied is null ? "nothing is applied" : $"{applied[..12]} stays in force")}";
-            log.Write("error", refused, ("revision", revision));
-            foreach (var d in compiled.Diagnostics.Where(d => d.IsError))
-            {
-                log.Write("error", d.Message, ("code", d.Code), ("location", d.Location.ToString()));
-            }
-
-            return;
-        }
-
-        var topology = validation.Model.Topologies.Single();
-        gateways ??= gatewaysFor(topology);
-        executors.Clear();
-        foreach (var graph in compiled.Graphs)
-        {
-            var campaign = CompiledCampaign.Of(compiled, graph.Plan);
-            var clusters = graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
-            var home = homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First();
-            var executor = new CampaignExecutor(campaign, gateways, home, clock, revision);
-            await executor.ApplyStaticAsync(cancel);
-            await PruneAsync(graph.Plan, campaign, home, topology, cancel);
-            executors[graph.Plan] = executor;
-        }
-
-        applied = revision;
-        refused = null;
-        log.Write("info", $"applied revision {revision[..12]}", ("revision", revision), ("plans", string.Join(",", executors.Keys)));
+        return new LoopStatus(applied, refused, diagnostics, plans, problem) { HeldBack = held };
     }
 
     /// <summary>
-    /// Deletes the plan's objects that this revision no longer renders: found by Reconcile's labels in
-    /// every cluster, so a restarted reconciler prunes what an earlier process applied. The run/ folder's
-    /// objects live in the reconciler's own cluster. MultiNetworkPolicy is served only where the topology
-    /// declares multi-networkpolicy, so only there is it listed.
+    /// Compiles the plans at <paramref name="revision"/> and applies them, all or nothing: the executors of
+    /// the new revision replace the running ones, and the revision counts as applied, only once every
+    /// plan's static manifests and run are in its clusters. A revision with errors, one the compiler fails
+    /// on, or one that would drop a campaign (RevisionGuard) is refused and the applied one stays in force;
+    /// an API error while applying leaves the revision to be tried again on the next pass.
     /// </summary>
-    private async Task PruneAsync(string plan, CompiledCampaign campaign, string home, Topology topology, CancellationToken cancel)
+    private async Task CompileAsync(string revision, CancellationToken cancel)
+    {
+        attempted = revision;
+        var (compiled, validation) = Compile(revision);
+        if (compiled is not null)
+        {
+            await ApplyAsync(revision, compiled, cancel);
+            return;
+        }
+
+        compiledRevision = revision;
+        // A fresh process with a refused tip acts on the revision last applied, as the cluster remembers it.
+        if (applied is null && await LastAppliedAsync(validation, cancel) is { } previous && previous != revision &&
+            Compile(previous).Compiled is { } earlier)
+        {
+            var refusal = (refused, diagnostics);
+            await ApplyAsync(previous, earlier, cancel);
+            (refused, diagnostics) = refusal;
+            compiledRevision = applied == previous ? revision : null;
+        }
+    }
+
+    /// <summary>status.lastAppliedRevision of the MigrationRuns, in the clusters the tip's topology names (when it binds one).</summary>
+    private async Task<string?> LastAppliedAsync(ValidationResult? validation, CancellationToken cancel)
+    {
+        if (gateways is null && validation?.Model.Topologies.Length == 1)
+        {
+            gateways = gatewaysFor(validation.Model.Topologies[0]);
+        }
+
+        foreach (var (_, gateway) in (gateways ?? new Dictionary<string, IClusterGateway>()).OrderBy(g => g.Key != homeCluster).ThenBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var runs = await gateway.ListAsync(Conventions.RunApiVersion, Conventions.RunKind, Conventions.RunNamespace, $"{Conventions.ManagedByLabel}={Conventions.ManagedBy}", cancel);
+            if (runs.Select(r => r["status"]?["lastAppliedRevision"]?.GetValue<string>()).OfType<string>().Order(StringComparer.Ordinal).FirstOrDefault() is { } revision)
+            {
+                return revision;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task ApplyAsync(string revision, CompilationResult compiled, CancellationToken cancel)
+    {
+        if (compiled.Validation.Model.Topologies.SingleOrDefault() is not { } topology)
+        {
+            Refuse(revision, "it has no Topology to apply to", compiled.Diagnostics);
+            compiledRevision = revision;
+            return;
+        }
+
+        gateways ??= gatewaysFor(topology);
+        var next = new Dictionary<string, CampaignExecutor>(StringComparer.Ordinal);
+        var campaigns = new Dictionary<string, (CompiledCampaign Campaign, string Home)>(StringComparer.Ordinal);
+        foreach (var plan in compiled.Plans)
+        {
+            var campaign = CompiledCampaign.Of(compiled, plan.Name);
+            var clusters = plan.Graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+            var home = homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First();
+            campaigns[plan.Name] = (campaign, home);
+            next[plan.Name] = new CampaignExecutor(campaign, gateways, home, clock, revision);
+        }
+
+        var runsHome = homeCluster ?? campaigns.Values.Select(c => c.Home).FirstOrDefault() ?? runsCluster;
+        try
+        {
+            var verdict = await RevisionGuard.CheckAsync(compiled, gateways, runsHome, cancel);
+            if (verdict.Problem is { } problem)
+            {
+                Refuse(revision, problem, []);
+                compiledRevision = revision;
+                return;
+            }
+
+            foreach (var (plan, executor) in next.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                await executor.ApplyStaticAsync(cancel);
+            }
+
+            foreach (var (plan, (campaign, home)) in campaigns.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                await PruneAsync(plan, Rendered(campaign, home), topology, cancel);
+            }
+
+            foreach (var (cluster, plan, run) in verdict.Departed)
+            {
+                // A plan removed from Git once nothing of it runs: its objects go, as Flux prunes (its run with them).
+                await PruneAsync(plan, new HashSet<(string, string, string?, string)>(), topology, cancel);
+                await gateways[cluster].DeleteAsync(Conventions.RunApiVersion, Conventions.RunKind, Conventions.RunNamespace, run, cancel);
+                log.Write("info", $"plan {plan} is no longer in the revision: pruned its objects and its MigrationRun", ("plan", plan));
+            }
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            applyError = $"applying revision {revision[..12]} failed: {e.Message}; it is tried again on the next pass{(applied is null ? "" : $", {applied[..12]} stays in force")}";
+            log.Write("warn", applyError, ("revision", revision));
+            return;
+        }
+
+        executors.Clear();
+        foreach (var (plan, executor) in next)
+        {
+            executors[plan] = executor;
+        }
+
+        applied = revision;
+        runsCluster = runsHome;
+        compiledRevision = revision;
+        refused = null;
+        applyError = null;
+        diagnostics = compiled.Diagnostics;
+        log.Write("info", $"applied revision {revision[..12]}", ("revision", revision), ("plans", string.Join(",", executors.Keys)));
+    }
+
+    /// <summary>The compilation of <paramref name="revision"/>, or null when it is refused (errors, or the compiler failed), with its validation when it got that far.</summary>
+    private (CompilationResult? Compiled, ValidationResult? Validation) Compile(string revision)
+    {
+        CompilationResult compiled;
+        ValidationResult? validation = null;
+        try
+        {
+            var (files, missing) = RevisionFiles.Read(source.CacheDirectory, revision, [plansPath]);
+            var load = PlanLoader.LoadTexts(files);
+            load = load with { Diagnostics = [.. load.Diagnostics, .. missing.Select(m => DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(m), $"path '{m}' does not exist at {revision[..12]}"))] };
+            validation = PlanValidator.Validate(load);
+            compiled = Compilation.Run(validation, clock(), new TemplateSet(RevisionFiles.Templates(source.CacheDirectory, revision, plansPath)));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A revision the compiler cannot handle is refused like one with errors; the process goes on.
+            Refuse(revision, $"the compiler failed on it ({e.GetType().Name}: {e.Message})", []);
+            return (null, validation);
+        }
+
+        if (compiled.HasErrors)
+        {
+            Refuse(revision, $"{compiled.Diagnostics.Count(d => d.IsError)} errors", compiled.Diagnostics);
+            return (null, validation);
+        }
+
+        return (compiled, validation);
+    }
+
+    private void Refuse(string revision, string why, IReadOnlyList<Diagnostic> found)
+    {
+        diagnostics = found;
+        refused = $"revision {revision[..12]} refused: {why}; {(applied is null ? "nothing is applied" : $"{applied[..12]} stays in force")}";
+        log.Write("error", refused, ("revision", revision));
+        foreach (var d in found.Where(d => d.IsError))
+        {
+            log.Write("error", d.Message, ("code", d.Code), ("location", d.Location.ToString()));
+        }
+    }
+
+    /// <summary>The static and run/ objects the campaign renders, by the cluster each goes to (run/ goes to the home cluster).</summary>
+    private static HashSet<(string Cluster, string Kind, string? Ns, string Name)> Rendered(CompiledCampaign campaign, string home)
     {
         var rendered = new HashSet<(string Cluster, string Kind, string? Ns, string Name)>();
         foreach (var path in campaign.Files.Keys.Where(p => (p.Contains("/static/", StringComparison.Ordinal) || p.StartsWith("run/", StringComparison.Ordinal)) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)))
@@ -161,6 +278,17 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             }
         }
 
+        return rendered;
+    }
+
+    /// <summary>
+    /// Deletes the plan's objects that this revision no longer renders: found by Reconcile's labels in
+    /// every cluster, so a restarted reconciler prunes what an earlier process applied. The run/ folder's
+    /// objects live in the reconciler's own cluster. MultiNetworkPolicy is served only where the topology
+    /// declares multi-networkpolicy, so only there is it listed.
+    /// </summary>
+    private async Task PruneAsync(string plan, IReadOnlySet<(string Cluster, string Kind, string? Ns, string Name)> rendered, Topology topology, CancellationToken cancel)
+    {
         var selector = $"{Conventions.ManagedByLabel}={Conventions.ManagedBy},{Conventions.PlanLabel}={KubernetesName.Of(plan)}";
         foreach (var (cluster, gateway) in gateways!)
         {

@@ -136,7 +136,7 @@ public sealed class GitOpsEndToEndTests
         var broken = server.Commit("broken");
         var (exit, log) = RunOnce(sim, server);
         Assert.Equal(1, exit);
-        Assert.Contains($"revision {broken[..12]} has 1 errors", log);
+        Assert.Contains($"revision {broken[..12]} refused: 1 errors", log);
         Assert.Contains("\"code\":\"RC10", log);
         Assert.NotEqual(broken, (await Run(sim))!["status"]?["observedRevision"]?.GetValue<string>());
 

@@ -178,7 +178,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
                         ("plan", plan), ("revision", status.Revision));
                 }
 
-                return status.Revision is null || status.RefusedRevision is not null ? ExitCodes.Errors : ExitCodes.Success;
+                return status.Healthy ? ExitCodes.Success : ExitCodes.Errors;
             }
 
             await Delay(passInterval, cancel);

@@ -17,6 +17,7 @@ public sealed record RunPolicy(
     int Retries,
     int MaxFailures,
     bool Suspend,
+    bool AllowEmpty,
     DateTimeOffset? NotBefore,
     bool ReplicateOutsideWindows,
     bool VerifyGuestAgent,
@@ -29,7 +30,7 @@ public sealed record RunPolicy(
         var groups = plan.Groups.Select(g => new GroupLimit(g.Name, g.MaxConcurrent,
             scope.Vms.Where(g.Select.Matches).Select(v => v.Id).ToHashSet(StringComparer.Ordinal))).ToImmutableArray();
         var strategy = plan.Strategy;
-        return new RunPolicy(strategy.OnFailure, strategy.Retries, strategy.MaxFailures, plan.Suspend, plan.NotBefore,
+        return new RunPolicy(strategy.OnFailure, strategy.Retries, strategy.MaxFailures, plan.Suspend, plan.AllowEmpty, plan.NotBefore,
             strategy.ReplicateOutsideWindows, strategy.Verify.GuestAgent, plan.Windows, groups);
     }
 }

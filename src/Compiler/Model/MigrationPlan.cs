@@ -9,6 +9,7 @@ public sealed record MigrationPlan(
     DateTimeOffset? NotBefore,
     TimeSpan Horizon,
     bool Suspend,
+    bool AllowEmpty,
     ImmutableArray<Move> Moves,
     ImmutableArray<PriorityClass> Priorities,
     ImmutableArray<ConcurrencyGroup> Groups,

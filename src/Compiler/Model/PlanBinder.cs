@@ -145,6 +145,7 @@ public static class PlanBinder
             spec.OptTimestamp("notBefore"),
             spec.Duration("horizon", TimeSpan.FromDays(90)),
             spec.Bool("suspend", false),
+            spec.Bool("allowEmpty", false),
             spec.List("moves", m => new Move(
                 m.Str("name"), m.Str("from"), m.Str("to"), m.OptStr("via"), BindSelector(m.ObjectOrEmpty("select")),
                 m.OptStr("targetNamespace"), m.OptStr("targetStorageClass"), m.Map("nodeSelector"), m.Strings("after"),

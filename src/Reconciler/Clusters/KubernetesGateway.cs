@@ -127,10 +127,18 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
     public async Task<IReadOnlyList<JsonObject>> ListAsync(string apiVersion, string kind, string? ns, string? labelSelector, CancellationToken cancel)
     {
         var (group, version) = Split(apiVersion);
-        var list = ns is null
-            ? Parse(await client.CustomObjects.ListClusterCustomObjectAsync(group, version, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel))
-            : Parse(await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel));
-        return [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>()];
+        try
+        {
+            var list = ns is null
+                ? Parse(await client.CustomObjects.ListClusterCustomObjectAsync(group, version, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel))
+                : Parse(await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, Plural(kind), labelSelector: labelSelector, cancellationToken: cancel));
+            return [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>()];
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            // A kind the cluster does not serve (its CRD not installed yet) has no objects.
+            return [];
+        }
     }
 
     public async Task DeleteAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel)

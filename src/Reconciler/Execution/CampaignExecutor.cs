@@ -38,7 +38,7 @@ public sealed class CampaignExecutor
 
     private readonly CompiledCampaign campaign;
     private readonly IReadOnlyDictionary<string, IClusterGateway> clusters;
-    private readonly IClusterGateway home;
+    public IClusterGateway Home { get; }
     private readonly Func<DateTime> clock;
     private readonly string? revision;
     private readonly Backoff backoff;
@@ -51,7 +51,7 @@ public sealed class CampaignExecutor
     {
         this.campaign = campaign;
         this.clusters = clusters;
-        home = clusters[homeCluster];
+        Home = clusters[homeCluster];
         this.clock = clock;
         this.revision = revision;
         this.backoff = backoff ?? Backoff.Default;
@@ -80,15 +80,15 @@ public sealed class CampaignExecutor
     {
         foreach (var crd in campaign.FileObjects("run/migrationrun-crd.yaml"))
         {
-            await home.ApplyAsync(crd, cancel);
+            await Home.ApplyAsync(crd, cancel);
         }
 
-        await home.EnsureNamespaceAsync(RunNamespace, cancel);
+        await Home.EnsureNamespaceAsync(RunNamespace, cancel);
         if (campaign.Files.ContainsKey("run/prometheusrule-reconciler.yaml"))
         {
             foreach (var rule in campaign.FileObjects("run/prometheusrule-reconciler.yaml"))
             {
-                await home.ApplyAsync(rule, cancel);
+                await Home.ApplyAsync(rule, cancel);
             }
         }
 
@@ -104,18 +104,19 @@ public sealed class CampaignExecutor
         }
 
         await CertificateExchange.RunAsync(campaign.Graph, clusters, cancel);
-        await home.ApplyAsync((JsonObject)run.DeepClone(), cancel);
+        await Home.ApplyAsync((JsonObject)run.DeepClone(), cancel);
     }
 
     /// <summary>One reconcile pass: read the state from the MigrationRun, observe running steps, start what may start, write the state back.</summary>
-    public async Task<PassResult> PassAsync(CancellationToken cancel)
+    public async Task<PassResult> PassAsync(CancellationToken cancel, RevisionReport? revisions = null)
     {
+        revisions ??= RevisionReport.None;
         var now = clock();
-        var live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel);
+        var live = await Home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel);
         if (live is null)
         {
             await ApplyStaticAsync(cancel);
-            live = await home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
+            live = await Home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
         }
 
         var state = ReadState(live);
@@ -130,7 +131,9 @@ public sealed class CampaignExecutor
         var stalled = failed > 0 && policy.OnFailure != FailurePolicy.Continue || failed > policy.MaxFailures;
         var suspended = policy.Suspend || live["spec"]?["suspend"]?.GetValue<bool>() == true;
         SkipDependentsOfFailures(state);
-        if (!stalled && !suspended)
+        // notBefore holds at run time too: a revision applied early starts nothing before it.
+        var early = policy.NotBefore is { } notBefore && now < notBefore.UtcDateTime;
+        if (!stalled && !suspended && !early)
         {
             await StartEligibleAsync(state, now, events, cancel);
         }
@@ -139,22 +142,26 @@ public sealed class CampaignExecutor
             await rollback.PassAsync(state, now, events, () => PersistAsync(state, cancel), cancel);
         }
 
-        var conditions = RunStatus.Conditions(state, policy, stalled, suspended, now);
+        var conditions = RunStatus.Conditions(state, policy, stalled, suspended, revisions, now);
+        var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
         var status = new JsonObject
         {
-            ["observedRevision"] = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest,
+            ["observedRevision"] = appliedRevision,
+            ["lastAppliedRevision"] = appliedRevision,
+            ["lastAttemptedRevision"] = revisions.LastAttempted ?? appliedRevision,
+            ["observedGeneration"] = live["metadata"]?["generation"]?.GetValue<long>() ?? 1,
             ["steps"] = RunStatus.Steps(state),
             ["conditions"] = new JsonArray([.. conditions.Select(c => (JsonNode)c.ToJson())]),
         };
         if (!RunStatus.SameIgnoringTimes(live["status"], status))
         {
             live["status"] = status;
-            await home.ApplyStatusAsync(live, cancel);
+            await Home.ApplyStatusAsync(live, cancel);
         }
 
         foreach (var (reason, warning, message) in events.Recorded)
         {
-            await home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, message, now, cancel);
+            await Home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, message, now, cancel);
         }
 
         var windowLeft = campaign.Graph.Steps.Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Running)
@@ -243,7 +250,7 @@ public sealed class CampaignExecutor
         }
     }
 
-    private Task PersistAsync(Dictionary<string, StepState> state, CancellationToken cancel) => home.ApplyStatusAsync(RunStatus.StepsPatch(RunName, state), cancel);
+    private Task PersistAsync(Dictionary<string, StepState> state, CancellationToken cancel) => Home.ApplyStatusAsync(RunStatus.StepsPatch(RunName, state), cancel);
 
     private StepDriver Driver(GraphStep step) => drivers[campaign.Manifest(step).Action];
 

@@ -68,7 +68,7 @@ public sealed record StepState(string Id, StepPhase Phase, int Attempts = 0, Dat
         node?.GetValue<string>() is { } text && DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time) ? time : null;
 }
 
-/// <summary>A Kubernetes condition (Ready, Progressing, Stalled, Suspended).</summary>
+/// <summary>A Kubernetes condition (Ready, Reconciling, Stalled, Suspended).</summary>
 public sealed record Condition(string Type, bool Status, string Reason, string Message, DateTime LastTransitionTime)
 {
     public JsonObject ToJson() => new()

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Reconcile.Compiler.Execution;
 using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Model;
+using Reconcile.Reconciler.Clusters;
 
 namespace Reconcile.Reconciler.Execution;
 
@@ -20,9 +21,18 @@ internal sealed class PassEvents(DateTime now)
 }
 
 /// <summary>The MigrationRun's status: its conditions from the steps' states, and how it is written.</summary>
+/// <summary>
+/// What the GitOps loop knows about revisions, for the run's status (Flux's meanings): the last one it
+/// tried, why it was refused, or why applying it failed.
+/// </summary>
+public sealed record RevisionReport(string? LastAttempted, string? Refused, string? ApplyError)
+{
+    public static RevisionReport None { get; } = new(null, null, null);
+}
+
 internal static class RunStatus
 {
-    public static List<Condition> Conditions(IReadOnlyDictionary<string, StepState> state, RunPolicy policy, bool stalled, bool suspended, DateTime now)
+    public static List<Condition> Conditions(IReadOnlyDictionary<string, StepState> state, RunPolicy policy, bool stalled, bool suspended, RevisionReport revisions, DateTime now)
     {
         var rollbacks = state.Values.Where(s => Conventions.IsRollback(s.Id)).ToList();
         var forward = state.Values.Where(s => !Conventions.IsRollback(s.Id)).ToList();
@@ -33,14 +43,45 @@ internal static class RunStatus
         var rollbackNote = rollbacks.Count == 0 ? "" : rollbacks.All(r => r.Phase == StepPhase.Succeeded)
             ? $"; rolled back {rollbacks.Count} migration(s)"
             : $"; rolling back: {rollbacks.Count(r => r.Phase == StepPhase.Succeeded)} of {rollbacks.Count} migration(s) reversed, {rollbacks.Count(r => r.Phase == StepPhase.Failed)} failed";
+        var progress = $"{done} of {total} steps done";
+        var stepsStalled = stalled ? $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}" : null;
+        var (readyReason, readyMessage) = revisions switch
+        {
+            { Refused: { } refused } => ("RevisionRefused", $"{refused}; {progress}"),
+            { ApplyError: { } error } => ("ApplyFailed", $"{error}; {progress}"),
+            _ when stalled => (rollbacks.Count > 0 ? "RollingBack" : "StepFailed", stepsStalled!),
+            _ => (finished ? "Succeeded" : "Progressing", progress),
+        };
+        var reconciling = running > 0 || revisions.ApplyError is not null;
+        var stalledReason = revisions.Refused is not null ? "RevisionRefused"
+            : !stalled ? "None" : rollbacks.Count > 0 && rollbacks.All(r => r.Phase == StepPhase.Succeeded) ? "RolledBack" : "StepFailed";
         return
         [
-            new("Ready", finished, finished ? "Completed" : "InProgress", $"{done} of {total} steps done", now),
-            new("Progressing", running > 0, running > 0 ? "StepsRunning" : "Idle", $"{running} steps running", now),
-            new("Stalled", stalled, !stalled ? "None" : rollbacks.Count > 0 && rollbacks.All(r => r.Phase == StepPhase.Succeeded) ? "RolledBack" : "StepFailed",
-                stalled ? $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}" : "no failed steps", now),
+            new("Ready", finished && revisions.Refused is null && revisions.ApplyError is null, readyReason, readyMessage, now),
+            new("Reconciling", reconciling, reconciling ? "Progressing" : "Idle",
+                revisions.ApplyError ?? $"{running} steps running", now),
+            new("Stalled", stalled || revisions.Refused is not null, stalledReason, revisions.Refused ?? stepsStalled ?? "no failed steps", now),
             new("Suspended", suspended, suspended ? "Suspended" : "Active", suspended ? "spec.suspend is true: nothing new starts" : "running", now),
         ];
+    }
+
+    /// <summary>
+    /// A pass a cluster's API errors held back: Ready turns False with reason ClusterUnreachable (and
+    /// Reconciling True) on the run, when its own cluster answers; the steps' states are left as they are.
+    /// </summary>
+    public static async Task ReportHeldBackAsync(IClusterGateway home, string runName, string message, DateTime now, CancellationToken cancel)
+    {
+        if (await home.GetAsync(Conventions.RunApiVersion, Conventions.RunKind, Conventions.RunNamespace, runName, cancel) is not { } live || live["status"] is not JsonObject status)
+        {
+            return;
+        }
+
+        var conditions = (status["conditions"]?.AsArray() ?? []).OfType<JsonObject>().Select(c => (JsonObject)c.DeepClone())
+            .Where(c => c["type"]?.GetValue<string>() is not ("Ready" or "Reconciling")).ToList();
+        conditions.Insert(0, new Condition("Ready", false, "ClusterUnreachable", message, now).ToJson());
+        conditions.Insert(1, new Condition("Reconciling", true, "ClusterUnreachable", message, now).ToJson());
+        status["conditions"] = new JsonArray([.. conditions]);
+        await home.ApplyStatusAsync(live, cancel);
     }
 
     public static JsonArray Steps(IReadOnlyDictionary<string, StepState> state) =>
