@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Planning;
 using Reconcile.Reconciler.Clusters;
 
@@ -27,8 +28,17 @@ internal sealed class StepContext(CompiledCampaign campaign, IReadOnlyDictionary
         await Clusters[placed.Cluster].ApplyAsync(placed.Object, cancel);
     }
 
-    public Task DeleteAsync(PlacedObject placed, CancellationToken cancel) =>
-        Clusters[placed.Cluster].DeleteAsync(placed.ApiVersion, placed.Kind, placed.Namespace, placed.Name, cancel);
+    /// <summary>
+    /// Deletes the live object of <paramref name="placed"/>'s name only when this plan made it (its labels say
+    /// so): a VM or VMIM of the same name that someone else owns is never deleted.
+    /// </summary>
+    public async Task DeleteAsync(PlacedObject placed, CancellationToken cancel)
+    {
+        if (await GetAsync(placed, cancel) is { } live && OwnedByThisPlan(live, placed.Object))
+        {
+            await Clusters[placed.Cluster].DeleteAsync(placed.ApiVersion, placed.Kind, placed.Namespace, placed.Name, cancel);
+        }
+    }
 
     /// <summary>The step's VM (its VirtualMachine or VirtualMachineInstance) in <paramref name="cluster"/>.</summary>
     public Task<JsonObject?> VmAsync(GraphStep step, string cluster, string kind, CancellationToken cancel) =>
@@ -59,7 +69,19 @@ internal sealed class StepContext(CompiledCampaign campaign, IReadOnlyDictionary
     /// </summary>
     public async Task<(JsonObject? Vm, string? Problem)> ReceiverAsync(GraphStep step, PlacedObject receiver, CancellationToken cancel)
     {
+        // A VM of that name in the target that this plan did not make is someone else's: never taken over.
+        if (await GetAsync(receiver, cancel) is { } existing && !OwnedByThisPlan(existing, receiver.Object))
+        {
+            return (null, $"VirtualMachine {receiver.Namespace}/{receiver.Name} already exists in cluster {receiver.Cluster} and is not this plan's " +
+                $"(no {Conventions.ManagedByLabel}={Conventions.ManagedBy} and {Conventions.PlanLabel} labels of it); nothing was changed: rename or remove that VM, or move this one to another namespace");
+        }
+
         var source = await VmAsync(step, step.From!.Cluster, "VirtualMachine", cancel);
         return source is null ? (receiver.Object, null) : ReceiverDerivation.Derive(source, receiver.Object);
     }
+
+    private static bool OwnedByThisPlan(JsonObject existing, JsonObject rendered) =>
+        existing["metadata"]?["labels"]?[Conventions.ManagedByLabel]?.GetValue<string>() == Conventions.ManagedBy &&
+        existing["metadata"]?["labels"]?[Conventions.PlanLabel]?.GetValue<string>() is { } plan &&
+        plan == rendered["metadata"]?["labels"]?[Conventions.PlanLabel]?.GetValue<string>();
 }
