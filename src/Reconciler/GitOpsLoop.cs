@@ -18,7 +18,9 @@ namespace Reconcile.Reconciler;
 /// manifests (repairing drift), prunes what a newer revision no longer contains, and runs one
 /// executor pass per plan.
 /// </summary>
-public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology, IReadOnlyDictionary<string, IClusterGateway>> gatewaysFor, Func<DateTime> clock, JsonLog log, string? homeCluster = null)
+/// <param name="requireDescendant">Refuse a tip that does not descend from the last applied revision (with --verify: a force-push back to an older signed commit must not undo a newer one).</param>
+public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology, IReadOnlyDictionary<string, IClusterGateway>> gatewaysFor, Func<DateTime> clock, JsonLog log, string? homeCluster = null,
+    bool requireDescendant = false)
 {
     private readonly Dictionary<string, CampaignExecutor> executors = new(StringComparer.Ordinal);
     private string? applied;
@@ -115,6 +117,12 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     {
         attempted = revision;
         var (compiled, validation) = Compile(revision);
+        if (compiled is not null && requireDescendant && (applied ?? await LastAppliedAsync(validation, cancel)) is { } last && !source.Descends(revision, last))
+        {
+            Refuse(revision, $"it does not descend from {last[..12]}, the last applied revision (history was rewritten or rolled back); --allow-rewind accepts such a tip", []);
+            compiled = null;
+        }
+
         if (compiled is not null)
         {
             await ApplyAsync(revision, compiled, cancel);

@@ -72,6 +72,16 @@ internal sealed class GitServer : IDisposable
 
     public string Git(string directory, params string[] args) => ExternalTools.Git(directory, args);
 
+    /// <summary>A new ed25519 SSH key pair in the scratch folder for signing commits (git's gpg.format=ssh is set on the work tree); returns the private key's path.</summary>
+    public string SigningKey(string name)
+    {
+        var key = Path.Combine(Scratch, name);
+        var (exit, _, error) = ExternalTools.Run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key]);
+        Assert.True(exit == 0, error);
+        Git(Work, "config", "gpg.format", "ssh");
+        return key;
+    }
+
     public void Dispose()
     {
         Stop();

@@ -67,16 +67,10 @@ public sealed class GitSourceTests
     public void With_allowed_signers_only_commits_signed_by_them_are_taken()
     {
         using var server = new GitServer();
-        var key = Path.Combine(server.Scratch, "trusted");
-        var stranger = Path.Combine(server.Scratch, "stranger");
-        foreach (var k in new[] { key, stranger })
-        {
-            RunSshKeygen("-q", "-t", "ed25519", "-N", "", "-C", Path.GetFileName(k), "-f", k);
-        }
-
+        var key = server.SigningKey("trusted");
+        var stranger = server.SigningKey("stranger");
         var signers = Path.Combine(server.Scratch, "allowed_signers");
         File.WriteAllText(signers, $"planner@example.net namespaces=\"git\" {File.ReadAllText(key + ".pub").Trim()}\n");
-        server.Git(server.Work, "config", "gpg.format", "ssh");
         var source = new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"), AllowedSigners: signers));
 
         server.CopyExample("node-drain");
@@ -145,10 +139,4 @@ public sealed class GitSourceTests
     }
 
     private static string Gpg(IReadOnlyDictionary<string, string> env, params string[] args) => ExternalTools.Succeed("gpg", args, environment: env);
-
-    private static void RunSshKeygen(params string[] args)
-    {
-        var (exit, _, error) = ExternalTools.Run("ssh-keygen", args);
-        Assert.True(exit == 0, error);
-    }
 }

@@ -29,10 +29,10 @@ public sealed class RevisionSafetyTests
         File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
     }
 
-    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server)
+    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra)
     {
         var output = new StringWriter();
-        var exit = Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache")],
+        var exit = Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"), .. extra],
             new IOContext(output, output, Repository.Root), () => sim.Host.World.Clock.Now);
         return (exit, output.ToString());
     }
@@ -220,5 +220,39 @@ public sealed class RevisionSafetyTests
             "migration.reconcile.dev", "v1alpha1", CampaignExecutor.RunNamespace, "migrationruns", PlanName, fieldManager: "kubectl-patch");
         Assert.Equal(0, RunOnce(sim, server).Exit);
         Assert.NotEmpty(Phases(await Run(sim), "Running"));
+    }
+
+    [Fact]
+    public async Task With_verify_a_force_push_back_to_an_older_signed_commit_is_refused_unless_rewinding_is_allowed()
+    {
+        using var server = new GitServer();
+        var key = server.SigningKey("planner");
+        var signers = Path.Combine(server.Scratch, "allowed_signers");
+        File.WriteAllText(signers, $"planner@example.net namespaces=\"git\" {File.ReadAllText(key + ".pub").Trim()}\n");
+        string[] verify = ["--verify", "--allowed-signers", signers];
+        server.CopyExample("node-drain");
+        var older = server.Commit("wave", "-S", $"--gpg-sign={key}.pub");
+        await using var sim = await RunningSimulator.Start("node-drain");
+        Assert.Equal(0, RunOnce(sim, server, verify).Exit);
+
+        Edit(server, "plan.yaml", "  horizon: 336h", "  horizon: 336h\n  suspend: true");
+        var suspended = server.Commit("suspend the wave", "-S", $"--gpg-sign={key}.pub");
+        Assert.Equal(0, RunOnce(sim, server, verify).Exit);
+        Assert.Equal(suspended, Status(await Run(sim), "lastAppliedRevision"));
+
+        // Someone force-pushes the branch back to the older, validly signed commit.
+        server.Git(server.Work, "reset", "-q", "--hard", older);
+        server.Git(server.Work, "push", "-q", "-f", "origin", "HEAD:main");
+        var (exit, log) = RunOnce(sim, server, verify);
+        Assert.True(exit == 1, log);
+        Assert.Contains($"revision {older[..12]} refused: it does not descend from {suspended[..12]}", log);
+        var run = await Run(sim);
+        Assert.Equal(suspended, Status(run, "lastAppliedRevision"));
+        Assert.True(run["spec"]!["suspend"]!.GetValue<bool>());
+
+        // Meant: the operator says so.
+        (exit, log) = RunOnce(sim, server, [.. verify, "--allow-rewind"]);
+        Assert.True(exit == 0, log);
+        Assert.Equal(older, Status(await Run(sim), "lastAppliedRevision"));
     }
 }

@@ -19,7 +19,7 @@ namespace Reconcile.Cli.Commands;
 public sealed class RunCommand(IOContext io, Func<DateTime> clock)
 {
     public sealed record Arguments(string Repo, string? Branch, string? Tag, string? Commit, string Path, string Interval, string PassInterval, string? Kubeconfig,
-        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null);
+        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null, bool AllowRewind = false);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
@@ -42,13 +42,14 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var sshKey = new Option<string>("--ssh-key") { Description = "Private key for ssh:// (or user@host:path) repositories." };
         var knownHosts = new Option<string>("--known-hosts") { Description = "known_hosts file pinning the Git server's host key (ssh)." };
         var pgpKeys = new Option<string>("--trusted-pgp-keys") { Description = "Armored OpenPGP public keys whose signatures --verify accepts (besides --allowed-signers for SSH)." };
+        var allowRewind = new Option<bool>("--allow-rewind") { Description = "With --verify, also accept a tip that does not descend from the last applied revision (a deliberate rollback of history)." };
         var command = new Command("run", "Reconcile plans from Git: fetch, verify, compile, apply and carry out the campaigns.")
         {
-            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts, pgpKeys,
+            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts, pgpKeys, allowRewind,
         };
         command.SetAction((parse, cancel) => new RunCommand(io, clock).RunAsync(new Arguments(parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(tag), parse.GetValue(commit),
             parse.GetValue(path)!, parse.GetValue(interval)!, parse.GetValue(passInterval)!, parse.GetValue(kubeconfig), parse.GetValue(verify), parse.GetValue(signers),
-            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts), parse.GetValue(pgpKeys)), cancel));
+            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts), parse.GetValue(pgpKeys), parse.GetValue(allowRewind)), cancel));
         return command;
     }
 
@@ -78,6 +79,12 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         kubeconfig = System.IO.Path.GetFullPath(kubeconfig, io.CurrentDirectory);
         var cache = arguments.Cache is { } c ? System.IO.Path.GetFullPath(c, io.CurrentDirectory) : System.IO.Path.Combine(
             Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reconcile", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(arguments.Repo)))[..16]);
+        if (GitCache.Problem(cache, new GitCredentials(arguments.Repo, () => null).Url) is { } cacheProblem)
+        {
+            io.Error.WriteLine($"reconcile: {cacheProblem}");
+            return ExitCodes.Usage;
+        }
+
         var source = new GitSource(new GitSourceOptions(arguments.Repo, cache, arguments.Tag is null && arguments.Commit is null ? arguments.Branch : null, arguments.Tag, arguments.Commit,
             arguments.TokenFile, arguments.Verify && arguments.AllowedSigners is { } signers ? System.IO.Path.GetFullPath(signers, io.CurrentDirectory) : null,
             arguments.SshKey is { } key ? System.IO.Path.GetFullPath(key, io.CurrentDirectory) : null,
@@ -91,7 +98,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
                     contexts.Contains(cluster.Context) ? cluster.Context : contexts.Contains(cluster.Name) ? cluster.Name
                     : throw new k8s.Exceptions.KubeConfigException($"kubeconfig {kubeconfig} has no context for cluster {cluster.Name} (looked for {string.Join(" and ", new[] { cluster.Context, cluster.Name }.Distinct().Select(c => $"'{c}'"))})")),
                 StringComparer.Ordinal),
-            clock, log, arguments.Home);
+            clock, log, arguments.Home, requireDescendant: arguments.Verify && !arguments.AllowRewind);
 
         ReconcilerEndpoints? endpoints = null;
         if (arguments.MetricsAddress is { } address)

@@ -24,9 +24,21 @@ public sealed record FetchResult(string? Revision, bool Changed, string? Problem
 /// allowed signers, a tip that is unsigned or signed by anyone else is refused and the last good
 /// revision stays.
 /// </summary>
-public sealed class GitSource(GitSourceOptions options)
+public sealed class GitSource
 {
     private static readonly string[] RefSpecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
+    private readonly GitSourceOptions options;
+    private readonly GitCredentials credentials;
+
+    public GitSource(GitSourceOptions options)
+    {
+        this.options = options;
+        credentials = new GitCredentials(options.Url, () => Environment.GetEnvironmentVariable("RECONCILE_GIT_TOKEN") ??
+            (options.TokenFile is { } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null));
+    }
+
+    /// <summary>The repository URL as logs may print it (no user:password).</summary>
+    public string Url => credentials.Url;
 
     public string? LastGood { get; private set; }
 
@@ -38,7 +50,11 @@ public sealed class GitSource(GitSourceOptions options)
         {
             return FetchOnce();
         }
-        catch (LibGit2SharpException first) when (Directory.Exists(options.CacheDirectory))
+        catch (CacheRefusedException e)
+        {
+            return new FetchResult(LastGood, false, e.Message);
+        }
+        catch (LibGit2SharpException first) when (GitCache.IsOurs(options.CacheDirectory))
         {
             // A damaged cache fails like a broken network; a fresh clone tells them apart.
             Directory.Delete(options.CacheDirectory, recursive: true);
@@ -48,14 +64,17 @@ public sealed class GitSource(GitSourceOptions options)
             }
             catch (LibGit2SharpException e)
             {
-                return new FetchResult(LastGood, false, $"cannot fetch {options.Url}: {e.Message} (before a fresh clone: {first.Message})", Unreachable: true);
+                return Unreachable($"{e.Message} (before a fresh clone: {first.Message})");
             }
         }
         catch (LibGit2SharpException e)
         {
-            return new FetchResult(LastGood, false, $"cannot fetch {options.Url}: {e.Message}", Unreachable: true);
+            return Unreachable(e.Message);
         }
     }
+
+    private FetchResult Unreachable(string why) =>
+        new(LastGood, false, credentials.Redact($"cannot fetch {Url}: {why}{(credentials.Withheld is { } withheld ? $" ({withheld})" : "")}"), Unreachable: true);
 
     private FetchResult FetchOnce()
     {
@@ -66,13 +85,13 @@ public sealed class GitSource(GitSourceOptions options)
         }
         else
         {
-            Commands.Fetch(repository, "origin", RefSpecs, new FetchOptions { CredentialsProvider = Credentials, Prune = true }, "reconcile fetch");
+            Commands.Fetch(repository, "origin", RefSpecs, new FetchOptions { CredentialsProvider = credentials.Provide, Prune = true }, "reconcile fetch");
         }
 
         var tip = Resolve(repository);
         if (tip is null)
         {
-            return new FetchResult(LastGood, false, $"{Tracked} not found in {options.Url}");
+            return new FetchResult(LastGood, false, $"{Tracked} not found in {Url}");
         }
 
         if (options.AllowedSigners is not null || options.TrustedPgpKeys is not null)
@@ -87,6 +106,21 @@ public sealed class GitSource(GitSourceOptions options)
         var changed = tip != LastGood;
         LastGood = tip;
         return new FetchResult(tip, changed, null);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="tip"/> is <paramref name="ancestor"/> or has it in its history (as `git
+    /// merge-base --is-ancestor` answers); false when either is not in the cache.
+    /// </summary>
+    public bool Descends(string tip, string ancestor)
+    {
+        using var repository = new Repository(options.CacheDirectory);
+        if (repository.Lookup<Commit>(tip) is not { } descendant || repository.Lookup<Commit>(ancestor) is not { } older)
+        {
+            return false;
+        }
+
+        return descendant.Sha == older.Sha || repository.ObjectDatabase.FindMergeBase(descendant, older)?.Sha == older.Sha;
     }
 
     /// <summary>`git fetch` into the bare cache with the given key and known hosts; the key is never logged.</summary>
@@ -125,16 +159,22 @@ public sealed class GitSource(GitSourceOptions options)
 
     private string Tracked => options.Commit is { } c ? $"commit {c}" : options.Tag is { } t ? $"tag {t}" : $"branch {options.Branch}";
 
-    /// <summary>The cache as a bare repository with "origin", cloned if absent or unreadable.</summary>
+    /// <summary>The cache as a bare repository with "origin", cloned if absent; a damaged cache of ours, or one of another URL, is cloned again; a directory that is not ours is refused.</summary>
     private Repository Open()
     {
-        if (Directory.Exists(options.CacheDirectory))
+        if (GitCache.Problem(options.CacheDirectory, Url) is { } problem)
+        {
+            throw new CacheRefusedException(problem);
+        }
+
+        if (Directory.Exists(options.CacheDirectory) && Directory.EnumerateFileSystemEntries(options.CacheDirectory).Any())
         {
             try
             {
                 var existing = new Repository(options.CacheDirectory);
-                if (existing.Network.Remotes["origin"]?.Url == options.Url)
+                if (existing.Network.Remotes["origin"]?.Url == Url)
                 {
+                    GitCache.Mark(options.CacheDirectory);
                     return existing;
                 }
 
@@ -142,7 +182,7 @@ public sealed class GitSource(GitSourceOptions options)
             }
             catch (Exception e) when (e is LibGit2SharpException or RepositoryNotFoundException)
             {
-                // Corrupt or foreign: start again.
+                // Damaged: start again (it is ours, or Problem would have refused it).
             }
 
             Directory.Delete(options.CacheDirectory, recursive: true);
@@ -150,8 +190,9 @@ public sealed class GitSource(GitSourceOptions options)
 
         Directory.CreateDirectory(options.CacheDirectory);
         Repository.Init(options.CacheDirectory, isBare: true);
+        GitCache.Mark(options.CacheDirectory);
         var repository = new Repository(options.CacheDirectory);
-        repository.Network.Remotes.Add("origin", options.Url);
+        repository.Network.Remotes.Add("origin", Url);
         return repository;
     }
 
@@ -168,14 +209,5 @@ public sealed class GitSource(GitSourceOptions options)
         }
 
         return repository.Refs[$"refs/remotes/origin/{options.Branch}"]?.ResolveToDirectReference()?.TargetIdentifier;
-    }
-
-    private LibGit2Sharp.Credentials? Credentials(string url, string? user, SupportedCredentialTypes types)
-    {
-        var token = Environment.GetEnvironmentVariable("RECONCILE_GIT_TOKEN") ??
-            (options.TokenFile is { } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null);
-        return token is null || !types.HasFlag(SupportedCredentialTypes.UsernamePassword)
-            ? new DefaultCredentials()
-            : new UsernamePasswordCredentials { Username = user ?? "reconcile", Password = token };
     }
 }
