@@ -2,21 +2,28 @@ namespace Reconcile.Cli;
 
 /// <summary>
 /// Writes a set of files so that DIR holds either all of them or what it held before: everything goes
-/// into a temporary sibling directory first, which then takes DIR's place.
+/// into a temporary sibling directory first, which then takes DIR's place. Replacing deletes what DIR
+/// held, so DIR must be Reconcile's own: new, empty, or written by an earlier run (its marker file
+/// lists what that run wrote, and nothing else may have been added since); and it may not overlap the
+/// inputs (the plans, the templates) in either direction.
 /// </summary>
 public static class OutputDirectory
 {
+    /// <summary>The marker an output directory carries: the files the run wrote, one relative path per line.</summary>
+    public const string MarkerFile = ".reconcile-output";
+
     /// <summary>Writes the files, or returns why it could not (nothing at DIR changed then).</summary>
-    public static string? TryReplace(string directory, IReadOnlyDictionary<string, string> files)
+    public static string? TryReplace(string directory, IReadOnlyDictionary<string, string> files, IEnumerable<string> inputs)
     {
-        if (File.Exists(directory))
+        var full = Path.GetFullPath(directory);
+        if (Refusal(full, inputs) is { } refusal)
         {
-            return $"'{directory}' is a file, not a directory";
+            return refusal;
         }
 
         try
         {
-            Replace(directory, files);
+            Replace(full, files);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -25,9 +32,60 @@ public static class OutputDirectory
         }
     }
 
-    public static void Replace(string directory, IReadOnlyDictionary<string, string> files)
+    /// <summary>Why <paramref name="full"/> may not be replaced; null when it may.</summary>
+    public static string? Refusal(string full, IEnumerable<string> inputs)
     {
-        var full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+        {
+            return $"'{full}' is a file, not a directory";
+        }
+
+        foreach (var input in inputs.Select(i => Path.TrimEndingDirectorySeparator(Path.GetFullPath(i))))
+        {
+            if (Within(input, full) || Within(full, input))
+            {
+                return $"the output directory '{full}' overlaps the input '{input}': writing it would delete or mix with the plans; choose an --out outside them";
+            }
+        }
+
+        if (!Directory.Exists(full))
+        {
+            return null;
+        }
+
+        if (new DirectoryInfo(full).LinkTarget is not null)
+        {
+            return $"'{full}' is a symbolic link; name the directory itself";
+        }
+
+        var present = Directory.EnumerateFileSystemEntries(full, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(p => !Directory.Exists(p) || new DirectoryInfo(p).LinkTarget is not null)
+            .Select(p => Path.GetRelativePath(full, p).Replace('\\', '/'))
+            .Where(p => p != MarkerFile).Order(StringComparer.Ordinal).ToList();
+        if (present.Count == 0)
+        {
+            return null;
+        }
+
+        if (!File.Exists(Path.Combine(full, MarkerFile)))
+        {
+            return $"'{full}' is not empty and was not written by reconcile (no {MarkerFile}); it would be replaced as a whole, so it is left alone: choose a new or empty directory";
+        }
+
+        // What any run wrote here, this directory's own output or an earlier one's nested in it (its own marker).
+        var written = present.Where(p => Path.GetFileName(p) == MarkerFile)
+            .SelectMany(m => File.ReadAllLines(Path.Combine(full, m)).Select(f => Path.GetDirectoryName(m) is { Length: > 0 } dir ? $"{dir.Replace('\\', '/')}/{f}" : f).Append(m))
+            .Concat(File.ReadAllLines(Path.Combine(full, MarkerFile))).ToHashSet(StringComparer.Ordinal);
+        var foreign = present.Where(p => !written.Contains(p)).ToList();
+        return foreign.Count == 0 ? null
+            : $"'{full}' holds {foreign.Count} file(s) reconcile did not write (first: {foreign[0]}); it would be replaced as a whole, so it is left alone: move them or choose another directory";
+    }
+
+    private static bool Within(string path, string directory) =>
+        path == directory || path.StartsWith(Path.TrimEndingDirectorySeparator(directory) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private static void Replace(string full, IReadOnlyDictionary<string, string> files)
+    {
         var parent = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(parent);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
@@ -41,6 +99,8 @@ public static class OutputDirectory
                 File.WriteAllText(path, content);
             }
 
+            Directory.CreateDirectory(staging);
+            File.WriteAllLines(Path.Combine(staging, MarkerFile), files.Keys.Order(StringComparer.Ordinal));
             if (Directory.Exists(full))
             {
                 Directory.Move(full, previous);

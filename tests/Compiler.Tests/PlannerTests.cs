@@ -158,7 +158,7 @@ public sealed class PlannerTests
                 new IOContext(output, new StringWriter(), Repository.Root));
             Assert.Equal(0, exit);
             Assert.StartsWith("Plan ber-1-firmware-wave: 10 VMs", output.ToString());
-            Assert.Equal(["graph.dot", "graph.json", "graph.mmd", "summary.txt"],
+            Assert.Equal([Reconcile.Cli.OutputDirectory.MarkerFile, "graph.dot", "graph.json", "graph.mmd", "summary.txt"],
                 Directory.GetFiles(Path.Combine(dir.FullName, "build")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             Assert.StartsWith("digraph", File.ReadAllText(Path.Combine(dir.FullName, "build", "graph.dot")));
             Assert.StartsWith("flowchart LR", File.ReadAllText(Path.Combine(dir.FullName, "build", "graph.mmd")));

@@ -52,7 +52,8 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), run.Files) is { } problem)
+        var inputs = arguments.Paths.Append(arguments.Templates).OfType<string>().Select(p => Path.GetFullPath(p, io.CurrentDirectory));
+        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), run.Files, inputs) is { } problem)
         {
             io.Error.WriteLine($"reconcile: {problem}");
             return ExitCodes.Usage;

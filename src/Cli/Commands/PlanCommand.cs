@@ -55,7 +55,7 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
                 Compilation.AddGraphFiles(files, prefix, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
             }
 
-            if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files) is { } problem)
+            if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files, arguments.Paths.Select(p => Path.GetFullPath(p, io.CurrentDirectory))) is { } problem)
             {
                 io.Error.WriteLine($"reconcile: {problem}");
                 return ExitCodes.Usage;

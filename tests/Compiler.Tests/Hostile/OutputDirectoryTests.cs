@@ -1,0 +1,121 @@
+using Reconcile.Cli;
+
+namespace Reconcile.Compiler.Tests.Hostile;
+
+/// <summary>
+/// Hostile and careless input, part 7: `--out` may never delete what reconcile did not write. Each case
+/// is a command a user (or a pull request's CI job) might run, with the refusal it gets (exit 2) and the
+/// files that must survive it.
+/// </summary>
+public sealed class OutputDirectoryTests
+{
+    private static (int Exit, string Error) Run(string cwd, params string[] args)
+    {
+        var error = new StringWriter();
+        var exit = Program.Run([.. args, "--now", "2026-12-01T00:00:00Z"], new IOContext(new StringWriter(), error, cwd));
+        return (exit, error.ToString());
+    }
+
+    /// <summary>A working tree with the node-drain plans in plans/ and a notes file beside them.</summary>
+    private static TempDirectory Tree()
+    {
+        var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.File("plans"));
+        foreach (var file in Directory.GetFiles(Repository.PathOf("plans", "examples", "node-drain")))
+        {
+            File.Copy(file, Path.Combine(dir.File("plans"), Path.GetFileName(file)));
+        }
+
+        File.WriteAllText(dir.File("NOTES.md"), "mine");
+        return dir;
+    }
+
+    private static void AssertIntact(TempDirectory tree)
+    {
+        Assert.Equal("mine", File.ReadAllText(tree.File("NOTES.md")));
+        Assert.Equal(Directory.GetFiles(Repository.PathOf("plans", "examples", "node-drain")).Select(Path.GetFileName).Order(),
+            Directory.GetFiles(tree.File("plans")).Select(Path.GetFileName).Order());
+    }
+
+    [Theory]
+    [InlineData("plans", "plans")]            // compile X --out X
+    [InlineData(".", ".")]                    // compile . --out .
+    [InlineData("plans", ".")]                // the output would contain the plans
+    [InlineData("plans", "plans/build")]      // the output inside the plans: the next validate reads it as plans
+    [InlineData(".", "build")]
+    public void An_output_that_overlaps_the_inputs_is_refused(string input, string output)
+    {
+        using var tree = Tree();
+        var (exit, error) = Run(tree.Path, "compile", input, "--out", output);
+        Assert.Equal(2, exit);
+        Assert.Contains("overlaps the input", error);
+        AssertIntact(tree);
+        Assert.False(Directory.Exists(tree.File("plans/build")));
+        Assert.False(Directory.Exists(tree.File("build")));
+    }
+
+    [Fact]
+    public void A_templates_folder_inside_the_output_is_refused()
+    {
+        using var tree = Tree();
+        Directory.CreateDirectory(tree.File("out/templates"));
+        var (exit, error) = Run(tree.Path, "compile", "plans", "--out", "out", "--templates", "out/templates");
+        Assert.Equal(2, exit);
+        Assert.Contains("overlaps the input", error);
+        Assert.True(Directory.Exists(tree.File("out/templates")));
+    }
+
+    [Theory]
+    [InlineData("compile")]
+    [InlineData("plan")]
+    public void A_non_empty_directory_reconcile_did_not_write_is_left_alone(string command)
+    {
+        using var tree = Tree();
+        Directory.CreateDirectory(tree.File("docs"));
+        File.WriteAllText(tree.File("docs/thesis.tex"), "five years");
+        var (exit, error) = Run(tree.Path, command, "plans", "--out", "docs");
+        Assert.Equal(2, exit);
+        Assert.Contains("was not written by reconcile", error);
+        Assert.Equal(["thesis.tex"], Directory.GetFileSystemEntries(tree.File("docs")).Select(Path.GetFileName));
+        AssertIntact(tree);
+    }
+
+    [Fact]
+    public void Its_own_output_is_replaced_but_not_once_someone_added_a_file_to_it()
+    {
+        using var tree = Tree();
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+        Assert.True(File.Exists(tree.File($"build/{OutputDirectory.MarkerFile}")));
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+
+        File.WriteAllText(tree.File("build/ber-1/handwritten.yaml"), "kind: ConfigMap");
+        var (exit, error) = Run(tree.Path, "compile", "plans", "--out", "build");
+        Assert.Equal(2, exit);
+        Assert.Contains("holds 1 file(s) reconcile did not write (first: ber-1/handwritten.yaml)", error);
+        Assert.True(File.Exists(tree.File("build/ber-1/handwritten.yaml")));
+
+        // An earlier run's output nested inside (plan --out build/x after compile --out build) is reconcile's too.
+        File.Delete(tree.File("build/ber-1/handwritten.yaml"));
+        Assert.Equal(0, Run(tree.Path, "plan", "plans", "--out", "build/graph-only").Exit);
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+
+        // An empty directory is fine; so is one that does not exist yet.
+        Directory.CreateDirectory(tree.File("empty"));
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "empty").Exit);
+        Assert.Equal(0, Run(tree.Path, "plan", "plans", "--out", "new/graph").Exit);
+        AssertIntact(tree);
+    }
+
+    [Fact]
+    public void A_symbolic_link_as_the_output_is_refused()
+    {
+        using var tree = Tree();
+        Directory.CreateDirectory(tree.File("elsewhere"));
+        File.WriteAllText(tree.File("elsewhere/keep.txt"), "keep");
+        Directory.CreateSymbolicLink(tree.File("link"), tree.File("elsewhere"));
+        var (exit, error) = Run(tree.Path, "compile", "plans", "--out", "link");
+        Assert.Equal(2, exit);
+        Assert.Contains("symbolic link", error);
+        Assert.Equal("keep", File.ReadAllText(tree.File("elsewhere/keep.txt")));
+    }
+}
