@@ -27,8 +27,8 @@ public static class DiagnosticRenderer
         var text = new StringBuilder();
         foreach (var d in diagnostics)
         {
-            text.Append($"{d.Location}: {d.Severity.ToText()} {d.Code}: {d.Message}\n");
-            text.Append($"    hint: {d.Hint}\n");
+            text.Append($"{Printable.Of(d.Location.ToString())}: {d.Severity.ToText()} {d.Code}: {Printable.Of(d.Message)}\n");
+            text.Append($"    hint: {Printable.Of(d.Hint)}\n");
         }
 
         text.Append(Summary(diagnostics)).Append('\n');
@@ -172,7 +172,7 @@ public static class DiagnosticRenderer
         foreach (var d in diagnostics)
         {
             var command = d.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "notice" };
-            text.Append($"::{command} file={Property(d.Location.File)},line={d.Location.Line},col={d.Location.Column},title={Property(d.Code)}::{Data($"{d.Message}\nhint: {d.Hint}")}\n");
+            text.Append($"::{command} file={Property(Printable.Of(d.Location.File))},line={d.Location.Line},col={d.Location.Column},title={Property(d.Code)}::{Data($"{Printable.Of(d.Message)}\nhint: {Printable.Of(d.Hint)}")}\n");
         }
 
         return text.ToString();
