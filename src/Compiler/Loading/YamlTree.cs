@@ -5,22 +5,34 @@ namespace Reconcile.Compiler.Loading;
 
 /// <summary>
 /// A YAML node with its position. Aliases point at the anchored node itself (no copy), so the tree
-/// stays as small as the text; <see cref="Weight"/> says how many nodes it would expand to.
+/// stays as small as the text; <see cref="Weight"/> says how many nodes it would expand to and
+/// <see cref="Characters"/> how much text (a 1 MiB anchor behind a thousand aliases is a gigabyte).
 /// </summary>
 internal abstract class YamlTreeNode(Mark start)
 {
     public Mark Start { get; } = start;
 
     public long Weight { get; protected set; } = 1;
+
+    public long Characters { get; protected set; }
 }
 
-internal sealed class YamlScalarNode(Mark start, string value, ScalarStyle style, string? tag) : YamlTreeNode(start)
+internal sealed class YamlScalarNode : YamlTreeNode
 {
-    public string Value { get; } = value;
+    public YamlScalarNode(Mark start, string value, ScalarStyle style, string? tag)
+        : base(start)
+    {
+        Value = value;
+        Style = style;
+        Tag = tag;
+        Characters = value.Length;
+    }
 
-    public ScalarStyle Style { get; } = style;
+    public string Value { get; }
 
-    public string? Tag { get; } = tag;
+    public ScalarStyle Style { get; }
+
+    public string? Tag { get; }
 }
 
 internal sealed class YamlMappingNode(Mark start) : YamlTreeNode(start)
@@ -31,6 +43,7 @@ internal sealed class YamlMappingNode(Mark start) : YamlTreeNode(start)
     {
         Entries.Add((key, value));
         Weight += 1 + value.Weight;
+        Characters += key.Characters + value.Characters;
     }
 }
 
@@ -42,6 +55,7 @@ internal sealed class YamlSequenceNode(Mark start) : YamlTreeNode(start)
     {
         Items.Add(item);
         Weight += item.Weight;
+        Characters += item.Characters;
     }
 }
 

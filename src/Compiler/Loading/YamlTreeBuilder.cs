@@ -14,6 +14,9 @@ internal sealed class YamlTreeBuilder
     public const long MaxExpandedNodesPerDocument = 1_000_000;
     public const int MaxDepth = 64;
 
+    /// <summary>The text a document may expand to through aliases: what the largest file may hold.</summary>
+    public const long MaxExpandedCharactersPerDocument = PlanLoader.MaxFileBytes;
+
     public const string DuplicateKeyKind = "duplicate-key";
     public const string TooComplexKind = "too-complex";
     public const string UnsupportedKeyKind = "unsupported-key";
@@ -87,8 +90,9 @@ internal sealed class YamlTreeBuilder
             var sequence = new YamlSequenceNode(sequenceStart.Start);
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
+                var at = parser.Current?.Start ?? sequenceStart.Start;
                 sequence.Add(ReadNode(parser, anchors, depth + 1));
-                EnsureBudget(sequence, parser);
+                EnsureBudget(sequence, at);
             }
 
             node = sequence;
@@ -98,6 +102,7 @@ internal sealed class YamlTreeBuilder
             var mappingStart = parser.Consume<MappingStart>();
             opening = mappingStart;
             var mapping = new YamlMappingNode(mappingStart.Start);
+            var keys = new HashSet<string>(StringComparer.Ordinal);
             while (!parser.TryConsume<MappingEnd>(out _))
             {
                 var keyNode = ReadNode(parser, anchors, depth + 1);
@@ -111,13 +116,15 @@ internal sealed class YamlTreeBuilder
                     throw new YamlTreeException(UnsupportedKeyKind, key.Start, "YAML merge keys (<<) are not supported in plans");
                 }
 
-                if (mapping.Entries.Exists(e => e.Key.Value == key.Value))
+                // A set, not a scan of the entries: a flat mapping of many keys stays linear.
+                if (!keys.Add(key.Value))
                 {
                     throw new YamlTreeException(DuplicateKeyKind, key.Start, $"key '{key.Value}' appears twice in the same mapping");
                 }
 
+                var at = parser.Current?.Start ?? key.Start;
                 mapping.Add(key, ReadNode(parser, anchors, depth + 1));
-                EnsureBudget(mapping, parser);
+                EnsureBudget(mapping, at);
             }
 
             node = mapping;
@@ -131,12 +138,19 @@ internal sealed class YamlTreeBuilder
         return node;
     }
 
-    private static void EnsureBudget(YamlTreeNode growing, IParser parser)
+    /// <summary>Throws at <paramref name="at"/> (where the value just added begins) once the document expands beyond the bounds.</summary>
+    private static void EnsureBudget(YamlTreeNode growing, Mark at)
     {
         if (growing.Weight > MaxExpandedNodesPerDocument)
         {
-            throw new YamlTreeException(TooComplexKind, parser.Current?.Start ?? growing.Start,
+            throw new YamlTreeException(TooComplexKind, at,
                 $"aliases expand this document to more than {MaxExpandedNodesPerDocument:N0} nodes");
+        }
+
+        if (growing.Characters > MaxExpandedCharactersPerDocument)
+        {
+            throw new YamlTreeException(TooComplexKind, at,
+                $"aliases expand this document to more than {MaxExpandedCharactersPerDocument / (1024 * 1024)} MiB of text");
         }
     }
 

@@ -11,6 +11,9 @@ namespace Reconcile.Compiler.Model;
 /// </summary>
 internal sealed class NodeReader(JsonObject node, Located at, IDiagnosticWriter diagnostics)
 {
+    public const int EarliestYear = 1970;
+    public const int LatestYear = 2999;
+
     public Located At { get; } = at;
 
     public bool Has(string field) => node[field] is not null;
@@ -45,10 +48,19 @@ internal sealed class NodeReader(JsonObject node, Located at, IDiagnosticWriter 
     };
 
     public long? OptBits(string field) => Has(field)
-        ? Quantities.BitsPerSecond(Str(field)) ?? Invalid<long?>(field, null, "is too large to be a bandwidth")
+        ? Quantities.BitsPerSecond(Str(field)) switch
+        {
+            null => Invalid<long?>(field, null, "is too large to be a bandwidth"),
+            < 1000 => Invalid<long?>(field, null, "is below 1 Kbps: no migration could finish over it"),
+            var bits => bits,
+        }
         : null;
 
     public TimeSpan Duration(string field, TimeSpan fallback) => OptDuration(field) ?? fallback;
+
+    /// <summary>A duration no longer than <paramref name="max"/> (what the calendar can expand), else RC1020 and the fallback.</summary>
+    public TimeSpan Duration(string field, TimeSpan fallback, TimeSpan max) =>
+        OptDuration(field) is { } value ? value <= max ? value : Invalid(field, fallback, $"is longer than the {Quantities.FormatDuration(max)} Reconcile plans ahead") : fallback;
 
     public TimeSpan? OptDuration(string field) => Has(field)
         ? Quantities.Duration(Str(field)) ?? Invalid<TimeSpan?>(field, null, "is too long to be a duration")
@@ -61,10 +73,14 @@ internal sealed class NodeReader(JsonObject node, Located at, IDiagnosticWriter 
             return null;
         }
 
-        return DateTimeOffset.TryParse(Str(field), System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.AssumeUniversal, out var value)
-            ? value
-            : Invalid<DateTimeOffset?>(field, null, "is not a real date and time");
+        if (!DateTimeOffset.TryParse(Str(field), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return Invalid<DateTimeOffset?>(field, null, "is not a real date and time");
+        }
+
+        // The window calendar looks decades around a date; outside these years it would leave the representable range.
+        return value.UtcDateTime.Year is >= EarliestYear and <= LatestYear ? value
+            : Invalid<DateTimeOffset?>(field, null, $"is outside the years {EarliestYear} to {LatestYear} a campaign can be planned in");
     }
 
     public ImmutableArray<string> Strings(string field) =>

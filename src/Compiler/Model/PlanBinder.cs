@@ -143,7 +143,7 @@ public static class PlanBinder
             spec.Str("topology"),
             spec.Has("inventories") ? spec.Strings("inventories") : null,
             spec.OptTimestamp("notBefore"),
-            spec.Duration("horizon", TimeSpan.FromDays(90)),
+            spec.Duration("horizon", TimeSpan.FromDays(90), TimeSpan.FromDays(3660)),
             spec.Bool("suspend", false),
             spec.Bool("allowEmpty", false),
             spec.List("moves", m => new Move(
@@ -159,13 +159,13 @@ public static class PlanBinder
                 {
                     var zoneName = w.Str("timeZone", defaultZoneName);
                     var zone = w.Has("timeZone") ? ResolveZone(w, "timeZone", zoneName) : defaultZone;
-                    return new AllowWindow(w.Str("name"), w.Str("cron"), w.Duration("duration", TimeSpan.Zero), zoneName, zone, w.Strings("clusters"), w.At);
+                    return new AllowWindow(w.Str("name"), w.Str("cron"), w.Duration("duration", TimeSpan.Zero, TimeSpan.FromDays(366)), zoneName, zone, w.Strings("clusters"), w.At);
                 }),
                 windows.List("deny", w =>
                 {
                     var zoneName = w.Str("timeZone", defaultZoneName);
                     var zone = w.Has("timeZone") ? ResolveZone(w, "timeZone", zoneName) : defaultZone;
-                    return new DenyWindow(w.Str("name"), w.OptTimestamp("start"), w.OptTimestamp("end"), w.OptStr("cron"), w.OptDuration("duration"),
+                    return new DenyWindow(w.Str("name"), w.OptTimestamp("start"), w.OptTimestamp("end"), w.OptStr("cron"), w.Has("duration") ? w.Duration("duration", TimeSpan.Zero, TimeSpan.FromDays(366)) : null,
                         zoneName, zone, w.Strings("clusters"), w.At);
                 }),
                 windows.At),

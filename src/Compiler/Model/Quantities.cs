@@ -71,7 +71,13 @@ public static partial class Quantities
         decimal milliseconds = 0;
         foreach (Match part in matches)
         {
-            var number = decimal.Parse(part.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+            // Beyond decimal's 28 digits, or once the sum passes TimeSpan's range, it is no duration.
+            if (!decimal.TryParse(part.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) ||
+                number > (decimal)TimeSpan.MaxValue.TotalDays)
+            {
+                return null;
+            }
+
             milliseconds += number * part.Groups[2].Value switch
             {
                 "ms" => 1m,
@@ -107,6 +113,10 @@ public static partial class Quantities
         bitsPerSecond >= 1_000_000_000
             ? (bitsPerSecond / 1e9).ToString("0.##", CultureInfo.InvariantCulture) + " Gbit/s"
             : (bitsPerSecond / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + " Mbit/s";
+
+    /// <summary>A duration in seconds as FormatDuration writes it; a century or more is said as such (no overflow).</summary>
+    public static string FormatSeconds(double seconds) =>
+        double.IsNaN(seconds) || seconds >= 100.0 * 365 * 24 * 3600 ? "a century or more" : FormatDuration(TimeSpan.FromSeconds(Math.Max(0, seconds)));
 
     public static string FormatDuration(TimeSpan duration) =>
         duration == TimeSpan.Zero ? "0s"

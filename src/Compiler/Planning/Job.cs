@@ -27,6 +27,9 @@ internal sealed class Job
 
     public required long Duration { get; init; }
 
+    /// <summary>A century in seconds: durations are capped here (what takes longer never fits a window).</summary>
+    public const long Never = 100L * 366 * 24 * 3600;
+
     public required MigrationPrediction Prediction { get; init; }
 
     /// <summary>Bytes of disk the step carries (for timeouts and the graph).</summary>

@@ -124,7 +124,8 @@ public static class Planner
                 pending.Add(($"migrate-{key}", StepKind.Migrate, cutFrom, cutTo, cutNode, MigrationEstimator.ColdMove(scope, vm, cutFrom, cutTo, importShare), importShare, cutDisk, true, TransferMode.Cold));
             }
 
-            var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(p.Prediction.Seconds))).ToList();
+            // A duration beyond a century cannot fit any window (the horizon is at most ten years): capped, so sums never overflow.
+            var durations = pending.Select(p => Math.Max(1, (long)Math.Ceiling(Math.Min(p.Prediction.Seconds, Job.Never)))).ToList();
             // After a cold landing the guest boots before its agent answers; verify waits for that.
             var verify = !landsLive && strategy.Verify.GuestAgent && vm.Guest.Agent ? (long)Math.Ceiling(MigrationEstimator.BootTime(scope, vm).TotalSeconds) : VerifySeconds;
             var owner = new VmPlan

@@ -153,7 +153,7 @@ internal sealed class Scheduler(SchedulingLimits limits, long snapshotSeconds)
             foreach (var job in unschedulable)
             {
                 lane.Remove(job);
-                job.Owner.Unscheduled = $"no window within the planning horizon is long enough for its {Describe(job.Kind)} of {Model.Quantities.FormatDuration(TimeSpan.FromSeconds(job.Duration))} on {job.From}->{job.To}";
+                job.Owner.Unscheduled = $"no window within the planning horizon is long enough for its {Describe(job.Kind)} of {Model.Quantities.FormatSeconds(job.Duration)} on {job.From}->{job.To}";
             }
         }
     }

@@ -234,6 +234,8 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             StrictVariables = true,
             LoopLimit = 100_000,
             RecursiveLimit = 16,
+            // A template's regex runs once per object; a catastrophic pattern must fail fast, not hang the compile.
+            RegexTimeOut = TimeSpan.FromMilliseconds(250),
             TemplateLoader = templates,
             EnableRelaxedMemberAccess = false,
         };
@@ -246,6 +248,12 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         catch (ScriptRuntimeException e)
         {
             diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(At(source.DisplayPath, e.Span), e.OriginalMessage));
+            return null;
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+        {
+            diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(SourceLocation.StartOf(source.DisplayPath),
+                $"template {name}: the regular expression /{e.Pattern}/ took longer than {e.MatchTimeout.TotalMilliseconds} ms on a value of {e.Input.Length} characters"));
             return null;
         }
 
