@@ -50,6 +50,11 @@ public static class Compilation
             }
         }
 
+        if (templates is not null)
+        {
+            diagnostics.AddRange(templates.Refusals());
+        }
+
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var compiled = new List<Execution.CompiledPlan>();
         if (templates is not null && !diagnostics.Any(d => d.IsError))

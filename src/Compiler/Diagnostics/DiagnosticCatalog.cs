@@ -27,6 +27,10 @@ public static class DiagnosticCatalog
         "Point Reconcile at a directory or files holding Topology, Inventory and MigrationPlan documents.", IsInputProblem: true);
     public static readonly DiagnosticDescriptor UnsupportedKey = new("RC1007", "unsupported-key", E, null,
         "Use plain scalar keys (strings); complex keys and YAML merge keys (<<) are not part of the plan language.");
+    public static readonly DiagnosticDescriptor NotARegularFile = new("RC1008", "not-a-regular-file", E, null,
+        "Commit the plan file itself: links that leave the given paths, FIFOs, devices and sockets are never read.");
+    public static readonly DiagnosticDescriptor NotRead = new("RC1009", "not-read", W, null,
+        "Links to directories are not followed and unreadable directories are skipped; give the directory itself, or fix its permissions.");
     public static readonly DiagnosticDescriptor UnknownField = new("RC1010", "unknown-field", E, null,
         "Check the spelling against schema/plan.schema.json; the editor modeline gives completion.");
     public static readonly DiagnosticDescriptor WrongType = new("RC1011", "wrong-type", E, null,

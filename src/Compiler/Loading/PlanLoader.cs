@@ -18,33 +18,116 @@ public sealed class PlanLoader(string displayRoot)
     public LoadResult Load(IEnumerable<string> paths)
     {
         var diagnostics = new List<Diagnostic>();
-        var files = new List<string>();
+        var files = new List<(string Display, string Real)>();
+        var roots = new List<string>();
         foreach (var path in paths)
         {
             var full = Path.GetFullPath(path, displayRoot);
-            if (Directory.Exists(full))
+            switch (FileKinds.Of(full, followLinks: true))
             {
-                files.AddRange(EnumeratePlanFiles(full));
-            }
-            else if (File.Exists(full))
-            {
-                files.Add(full);
-            }
-            else
-            {
-                diagnostics.Add(DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(Display(full)), $"path '{path}' does not exist"));
+                case EntryKind.Directory:
+                    // The directory the user named is read, even through a link; links inside it are not followed.
+                    var real = RealPath(full);
+                    roots.Add(real);
+                    Walk(full, real, files, diagnostics);
+                    break;
+                case EntryKind.Regular:
+                    files.Add((full, RealPath(full)));
+                    break;
+                case EntryKind.Special:
+                    diagnostics.Add(DiagnosticCatalog.NotARegularFile.At(SourceLocation.StartOf(Display(full)), $"'{path}' is not a regular file (a FIFO, device or socket); it is not read"));
+                    break;
+                default:
+                    diagnostics.Add(DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(Display(full)), $"path '{path}' does not exist"));
+                    break;
             }
         }
 
         var documents = new List<PlanDocument>();
-        var distinct = files.Distinct(StringComparer.Ordinal).ToList();
-        foreach (var file in distinct)
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        var count = 0;
+        foreach (var (display, real) in files)
         {
-            LoadFile(file, documents, diagnostics);
+            // Each file once, however many links and paths name it.
+            if (read.Add(real))
+            {
+                count++;
+                LoadFile(display, real, documents, diagnostics);
+            }
         }
 
-        return new LoadResult(documents, diagnostics, distinct.Count);
+        return new LoadResult(documents, diagnostics, count);
+
+        void Walk(string directory, string realDirectory, List<(string, string)> found, List<Diagnostic> problems)
+        {
+            string[] entries;
+            try
+            {
+                entries = [.. Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal)];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(DiagnosticCatalog.NotRead.At(SourceLocation.StartOf(Display(directory)), $"directory '{Display(directory)}' cannot be read ({e.Message}); its files are skipped"));
+                return;
+            }
+
+            foreach (var entry in entries)
+            {
+                var name = Path.GetFileName(entry);
+                if (name.StartsWith('.'))
+                {
+                    continue;
+                }
+
+                var realEntry = Path.Combine(realDirectory, name);
+                switch (FileKinds.Of(entry))
+                {
+                    case EntryKind.Directory:
+                        Walk(entry, realEntry, found, problems);
+                        break;
+                    case EntryKind.Regular when IsPlanFile(name):
+                        found.Add((entry, realEntry));
+                        break;
+                    case EntryKind.SymbolicLink:
+                        Link(entry, found, problems);
+                        break;
+                    case EntryKind.Special when IsPlanFile(name):
+                        problems.Add(DiagnosticCatalog.NotARegularFile.At(SourceLocation.StartOf(Display(entry)), $"'{Display(entry)}' is not a regular file (a FIFO, device or socket); it is not read"));
+                        break;
+                }
+            }
+        }
+
+        void Link(string entry, List<(string, string)> found, List<Diagnostic> problems)
+        {
+            var target = File.ResolveLinkTarget(entry, returnFinalTarget: true)?.FullName;
+            var kind = FileKinds.Of(entry, followLinks: true);
+            if (kind == EntryKind.Directory)
+            {
+                problems.Add(DiagnosticCatalog.NotRead.At(SourceLocation.StartOf(Display(entry)), $"'{Display(entry)}' is a link to a directory; links to directories are not followed"));
+            }
+            else if (!IsPlanFile(Path.GetFileName(entry)))
+            {
+                return;
+            }
+            else if (target is null || !roots.Any(root => target == root || target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            {
+                problems.Add(DiagnosticCatalog.NotARegularFile.At(SourceLocation.StartOf(Display(entry)), $"'{Display(entry)}' is a link that leaves the given paths; it is not read"));
+            }
+            else if (kind != EntryKind.Regular)
+            {
+                problems.Add(DiagnosticCatalog.NotARegularFile.At(SourceLocation.StartOf(Display(entry)), $"'{Display(entry)}' links to something that is not a regular file; it is not read"));
+            }
+            else
+            {
+                found.Add((entry, target));
+            }
+        }
     }
+
+    /// <summary>The path with a link at its end resolved (the directories above it are taken as given).</summary>
+    private static string RealPath(string full) =>
+        FileKinds.Of(full) == EntryKind.SymbolicLink && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target ? target.FullName : full;
 
     /// <summary>Parses one YAML text; used for files and by tests that feed text directly.</summary>
     public static void LoadText(string displayPath, string text, List<PlanDocument> documents, List<Diagnostic> diagnostics)
@@ -110,32 +193,31 @@ public sealed class PlanLoader(string displayRoot)
     private static Diagnostic TooLarge(string display, long length) => DiagnosticCatalog.FileTooLarge.At(SourceLocation.StartOf(display),
         $"file is {length / (1024.0 * 1024.0):F1} MiB; the limit is {MaxFileBytes / (1024 * 1024)} MiB");
 
-    private void LoadFile(string file, List<PlanDocument> documents, List<Diagnostic> diagnostics)
+    private void LoadFile(string file, string real, List<PlanDocument> documents, List<Diagnostic> diagnostics)
     {
         var display = Display(file);
         try
         {
-            var length = new FileInfo(file).Length;
+            // Checked again right before reading: a regular file, not something swapped in since the walk.
+            if (FileKinds.Of(real) != EntryKind.Regular)
+            {
+                diagnostics.Add(DiagnosticCatalog.NotARegularFile.At(SourceLocation.StartOf(display), $"'{display}' is not a regular file; it is not read"));
+                return;
+            }
+
+            var length = new FileInfo(real).Length;
             if (length > MaxFileBytes)
             {
                 diagnostics.Add(TooLarge(display, length));
                 return;
             }
 
-            LoadText(display, File.ReadAllText(file, Encoding.UTF8), documents, diagnostics);
+            LoadText(display, File.ReadAllText(real, Encoding.UTF8), documents, diagnostics);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(display), $"cannot read file: {e.Message}"));
         }
-    }
-
-    private static IEnumerable<string> EnumeratePlanFiles(string directory)
-    {
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden, IgnoreInaccessible = true };
-        return Directory.EnumerateFiles(directory, "*", options)
-            .Where(f => IsPlanFile(Path.GetRelativePath(directory, f)))
-            .Order(StringComparer.Ordinal);
     }
 
     private string Display(string full) => Path.GetRelativePath(displayRoot, full).Replace('\\', '/');

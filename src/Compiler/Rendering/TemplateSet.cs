@@ -61,7 +61,7 @@ public sealed class TemplateSet : ITemplateLoader
             return given;
         }
 
-        if (overrides is not null && File.Exists(Path.Combine(overrides, name)))
+        if (overrides is not null && Loading.FileKinds.Of(Path.Combine(overrides, name)) == Loading.EntryKind.Regular)
         {
             var path = Path.Combine(overrides, name);
             return (File.ReadAllText(path), Path.GetRelativePath(displayRoot, path).Replace('\\', '/'));
@@ -75,6 +75,23 @@ public sealed class TemplateSet : ITemplateLoader
 
         using var reader = new StreamReader(stream);
         return (reader.ReadToEnd(), "templates/" + name);
+    }
+
+    /// <summary>
+    /// Templates in the override directory that are not read: symbolic links (one rendered /etc/passwd into
+    /// manifests), FIFOs and devices. Each is an error, so nothing renders with the default in its place.
+    /// </summary>
+    public IReadOnlyList<Diagnostics.Diagnostic> Refusals()
+    {
+        if (overrides is null || !Directory.Exists(overrides))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateFileSystemEntries(overrides, "*.sbn").Order(StringComparer.Ordinal)
+            .Where(path => Loading.FileKinds.Of(path) != Loading.EntryKind.Regular)
+            .Select(path => Diagnostics.DiagnosticCatalog.NotARegularFile.At(Diagnostics.SourceLocation.StartOf(Path.GetRelativePath(displayRoot, path).Replace('\\', '/')),
+                $"template {Path.GetFileName(path)} is a symbolic link or not a regular file; templates are read only as files of their own"))];
     }
 
     string ITemplateLoader.GetPath(TemplateContext context, SourceSpan callerSpan, string templateName) => templateName;
