@@ -10,7 +10,7 @@ namespace Reconcile.Compiler.Tests;
 public sealed partial class FixtureTests
 {
     // Codes whose input cannot live in a fixture file; each has its own test in LoaderTests or CliTests.
-    public static readonly string[] CodesTestedInCode = ["RC1003", "RC1005", "RC1008", "RC1009", "RC1099", "RC4009", "RC6001", "RC6002", "RC6003"];
+    public static readonly string[] CodesTestedInCode = ["RC1003", "RC1005", "RC1008", "RC1009", "RC1017", "RC1099", "RC4009", "RC6001", "RC6002", "RC6003"];
 
     public static TheoryData<string> Fixtures()
     {

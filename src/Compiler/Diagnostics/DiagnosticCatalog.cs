@@ -45,6 +45,8 @@ public static class DiagnosticCatalog
         "Bring the value or the number of items into the range the schema allows.");
     public static readonly DiagnosticDescriptor SchemaViolation = new("RC1016", "schema-violation", E, null,
         "Compare the value with schema/plan.schema.json.");
+    public static readonly DiagnosticDescriptor EmptyFile = new("RC1017", "empty-file", W, null,
+        "A plan file with no document is how a truncated file arrives in a pull request; restore its content or delete it.");
     public static readonly DiagnosticDescriptor InvalidValue = new("RC1020", "invalid-value", E, null,
         "The value has the right shape but cannot be used (an impossible date or a quantity too large); correct it.");
     public static readonly DiagnosticDescriptor InternalError = new("RC1099", "internal-error", E, null,

@@ -49,9 +49,17 @@ public static class Conventions
     /// <summary>A plan's folder in the output tree: the root when it is the only plan, else its name.</summary>
     public static string PlanPrefix(int plans, string plan) => plans == 1 ? "" : plan + "/";
 
-    public static string StepFile(string cluster, string stepId) => $"{cluster}/steps/{stepId}.yaml";
+    public static string StepFile(string cluster, string stepId) => $"{cluster}/steps/{FileStem(stepId)}.yaml";
 
-    public static string RollbackFile(string cluster, string stepId) => $"{cluster}/rollback/{stepId}.yaml";
+    public static string RollbackFile(string cluster, string stepId) => $"{cluster}/rollback/{FileStem(stepId)}.yaml";
+
+    /// <summary>
+    /// A step id as a file name: ids of VMs with names near Kubernetes' 253 characters would pass the
+    /// 255 bytes a file name may have, so long ones keep their start and end in a hash of the whole.
+    /// </summary>
+    private static string FileStem(string stepId) =>
+        stepId.Length <= 200 ? stepId
+            : $"{stepId[..150]}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stepId)))[..16]}";
 
     /// <summary>The Kubernetes name of a step's objects (and of a rollback's, with its prefix).</summary>
     public static string ObjectName(string plan, string stepId) => KubernetesName.Of(plan, stepId);

@@ -45,18 +45,22 @@ public sealed class PlanLoader(string displayRoot)
 
         var documents = new List<PlanDocument>();
         var read = new HashSet<string>(StringComparer.Ordinal);
-        var count = 0;
+        var empty = new List<string>();
         foreach (var (display, real) in files)
         {
             // Each file once, however many links and paths name it.
             if (read.Add(real))
             {
-                count++;
+                var (before, problems) = (documents.Count, diagnostics.Count);
                 LoadFile(display, real, documents, diagnostics);
+                if (documents.Count == before && diagnostics.Count == problems)
+                {
+                    empty.Add(Display(display));
+                }
             }
         }
 
-        return new LoadResult(documents, diagnostics, count);
+        return new LoadResult(documents, [.. diagnostics, .. EmptyFiles(empty, documents)], read.Count);
 
         void Walk(string directory, string realDirectory, List<(string, string)> found, List<Diagnostic> problems)
         {
@@ -159,7 +163,14 @@ public sealed class PlanLoader(string displayRoot)
         }
         catch (YamlException e)
         {
-            diagnostics.Add(DiagnosticCatalog.YamlSyntax.At(YamlToJson.At(displayPath, e.Start), CleanMessage(e.Message)));
+            var at = YamlToJson.At(displayPath, e.Start);
+            if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && TabInIndentation(text, (int)e.Start.Line) is { } tab)
+            {
+                // YamlDotNet reports where the scalar before it began; the tab is where it has to be fixed.
+                at = new SourceLocation(displayPath, tab.Line, tab.Column);
+            }
+
+            diagnostics.Add(DiagnosticCatalog.YamlSyntax.At(at, CleanMessage(e.Message)));
         }
     }
 
@@ -171,6 +182,7 @@ public sealed class PlanLoader(string displayRoot)
     {
         var documents = new List<PlanDocument>();
         var diagnostics = new List<Diagnostic>();
+        var empty = new List<string>();
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
             if (file.Length > MaxFileBytes)
@@ -179,11 +191,23 @@ public sealed class PlanLoader(string displayRoot)
                 continue;
             }
 
+            var (before, problems) = (documents.Count, diagnostics.Count);
             LoadText(file.DisplayPath, file.Read(), documents, diagnostics);
+            if (documents.Count == before && diagnostics.Count == problems)
+            {
+                empty.Add(file.DisplayPath);
+            }
         }
 
-        return new LoadResult(documents, diagnostics, files.Count);
+        return new LoadResult(documents, [.. diagnostics, .. EmptyFiles(empty, documents)], files.Count);
     }
+
+    /// <summary>
+    /// A warning for each file that held no document, beside others that did (when none did, RC1006
+    /// says so once): an empty file among the plans is how a truncated plan arrives in a pull request.
+    /// </summary>
+    private static IEnumerable<Diagnostic> EmptyFiles(List<string> empty, List<PlanDocument> documents) =>
+        documents.Count == 0 ? [] : empty.Select(file => DiagnosticCatalog.EmptyFile.At(SourceLocation.StartOf(file), $"{file} holds no YAML document (it is empty or only comments)"));
 
     /// <summary>Whether a file (path relative to the folder searched) is read as a plan file: *.yaml or *.yml, in no hidden folder.</summary>
     public static bool IsPlanFile(string relativePath) =>
@@ -221,6 +245,23 @@ public sealed class PlanLoader(string displayRoot)
     }
 
     private string Display(string full) => Path.GetRelativePath(displayRoot, full).Replace('\\', '/');
+
+    /// <summary>The first tab in a line's indentation at or after <paramref name="fromLine"/> (1-based).</summary>
+    private static (int Line, int Column)? TabInIndentation(string text, int fromLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = Math.Max(0, fromLine - 1); i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indentation);
+            if (tab >= 0)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
 
     // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (...): "; we print the position ourselves.
     private static string CleanMessage(string message)

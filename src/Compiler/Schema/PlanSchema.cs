@@ -39,6 +39,11 @@ public static partial class PlanSchema
 
         var diagnostics = new List<Diagnostic>();
         var reportedOneOf = new HashSet<string>(StringComparer.Ordinal);
+        // A oneOf with exactly one valid branch passed: its other branches' errors are no problem of the
+        // document (they were reported as a false RC1016 whenever anything else in it was wrong).
+        var validBranches = (results.Details ?? []).Where(d => d.IsValid && OneOfBranch().IsMatch(d.EvaluationPath.ToString()))
+            .GroupBy(d => d.InstanceLocation + "|" + OneOfBranch().Match(d.EvaluationPath.ToString()).Groups[1].Value)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         foreach (var detail in results.Details ?? [])
         {
             if (detail.Errors is null || detail.IsValid && detail.Errors.Count == 0)
@@ -61,7 +66,7 @@ public static partial class PlanSchema
             if (oneOf >= 0)
             {
                 var oneOfPath = evaluationPath[..(oneOf + "/oneOf".Length)];
-                if (reportedOneOf.Add(pointer + "|" + oneOfPath))
+                if (validBranches.GetValueOrDefault(pointer + "|" + oneOfPath) != 1 && reportedOneOf.Add(pointer + "|" + oneOfPath))
                 {
                     diagnostics.Add(ToDiagnostic(document, pointer, "oneOf", "", Resolve(schemaNode, oneOfPath[..^"/oneOf".Length]), Value(document.Root, pointer)));
                 }
@@ -264,4 +269,8 @@ public static partial class PlanSchema
 
     [GeneratedRegex("\"([^\"]+)\"")]
     private static partial Regex QuotedNames();
+
+    /// <summary>An evaluation path that ends in a oneOf branch (…/oneOf/N); group 1 is the path to the oneOf.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("^(.*/oneOf)/[0-9]+$")]
+    private static partial System.Text.RegularExpressions.Regex OneOfBranch();
 }
