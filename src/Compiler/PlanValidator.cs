@@ -62,6 +62,11 @@ public static class PlanValidator
             foreach (var document in load.Documents)
             {
                 var problems = PlanSchema.Validate(document);
+                if (AnnotationsTooLarge(document) is { } tooLarge)
+                {
+                    problems = [.. problems, tooLarge];
+                }
+
                 bag.WriteAll(problems);
                 if (problems.Count == 0)
                 {
@@ -99,6 +104,21 @@ public static class PlanValidator
 
         var suppressed = model.Plans.SelectMany(p => p.Suppress).ToHashSet(StringComparer.Ordinal);
         return new ValidationResult(bag.Assemble(suppressed), model, load.FileCount, load.Documents.Count) { Digest = DigestOf(load.Documents) };
+    }
+
+    /// <summary>The API server's limit on all annotations of an object together (256 KiB of keys and values).</summary>
+    public const int MaxAnnotationBytes = 256 * 1024;
+
+    private static Diagnostic? AnnotationsTooLarge(PlanDocument document)
+    {
+        if (document.Root?["metadata"]?["annotations"] is not System.Text.Json.Nodes.JsonObject annotations)
+        {
+            return null;
+        }
+
+        var bytes = annotations.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a.Key) + (a.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? System.Text.Encoding.UTF8.GetByteCount(s) : 0));
+        return bytes <= MaxAnnotationBytes ? null
+            : DiagnosticCatalog.OutOfRange.At(document.KeyAt("/metadata/annotations"), $"metadata.annotations hold {bytes:N0} bytes; Kubernetes allows {MaxAnnotationBytes:N0} for all annotations of an object together");
     }
 
     private static string DigestOf(IEnumerable<PlanDocument> documents)

@@ -81,6 +81,17 @@ public sealed class InjectionTests
         Assert.Equal("a\\nb\\u2028c\\u001b", Printable.Of("a\nb\u2028c\u001b"));
     }
 
+    [Fact]
+    public void Annotations_are_checked_as_the_API_server_checks_them_keys_and_total_size()
+    {
+        using var tree = Edited("plan.yaml", 9, "metadata:", $"metadata:\n  annotations: {{\"bad key\": x, note: \"{new string('n', 300 * 1024)}\"}}");
+        var (exit, output) = Validate(tree);
+        Assert.Equal(1, exit);
+        Assert.Contains("plan.yaml:10:", output);
+        Assert.Contains("error RC1014", output);
+        Assert.Contains("error RC1015: metadata.annotations hold 307,", output);
+    }
+
     /// <summary>Valid label values YAML would read as other types ("true", "null", "1e3") stay strings in every rendered object.</summary>
     [Fact]
     public void Every_template_emits_each_plan_value_as_one_string_scalar()
