@@ -92,7 +92,7 @@ internal sealed class YamlTreeBuilder
             {
                 var at = parser.Current?.Start ?? sequenceStart.Start;
                 sequence.Add(ReadNode(parser, anchors, depth + 1));
-                EnsureBudget(sequence, at);
+                EnsureBudget(sequence, at, anchors.Count > 0);
             }
 
             node = sequence;
@@ -124,7 +124,7 @@ internal sealed class YamlTreeBuilder
 
                 var at = parser.Current?.Start ?? key.Start;
                 mapping.Add(key, ReadNode(parser, anchors, depth + 1));
-                EnsureBudget(mapping, at);
+                EnsureBudget(mapping, at, anchors.Count > 0);
             }
 
             node = mapping;
@@ -139,18 +139,19 @@ internal sealed class YamlTreeBuilder
     }
 
     /// <summary>Throws at <paramref name="at"/> (where the value just added begins) once the document expands beyond the bounds.</summary>
-    private static void EnsureBudget(YamlTreeNode growing, Mark at)
+    private static void EnsureBudget(YamlTreeNode growing, Mark at, bool aliases)
     {
+        string Beyond(string bound) => aliases ? $"aliases expand this document to more than {bound}" : $"this document holds more than {bound}; split it into several files";
         if (growing.Weight > MaxExpandedNodesPerDocument)
         {
             throw new YamlTreeException(TooComplexKind, at,
-                $"aliases expand this document to more than {MaxExpandedNodesPerDocument:N0} nodes");
+                Beyond($"{MaxExpandedNodesPerDocument:N0} nodes"));
         }
 
         if (growing.Characters > MaxExpandedCharactersPerDocument)
         {
             throw new YamlTreeException(TooComplexKind, at,
-                $"aliases expand this document to more than {MaxExpandedCharactersPerDocument / (1024 * 1024)} MiB of text");
+                Beyond($"{MaxExpandedCharactersPerDocument / (1024 * 1024)} MiB of text"));
         }
     }
 
