@@ -50,10 +50,6 @@ public static class Program
             io.Error.WriteLine($"reconcile: error RC1099: internal error: {e.GetType().Name}: {e.Message}");
             if (Environment.GetEnvironmentVariable("RECONCILE_TRACE") == "1")
             {
-                io.Error.WriteLine(e.ToString());
-            }
-            if (Environment.GetEnvironmentVariable("RECONCILE_TRACE") == "1")
-            {
                 // For bug reports: the stack trace, only when asked for.
                 io.Error.WriteLine(e.ToString());
             }
