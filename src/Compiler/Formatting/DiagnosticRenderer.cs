@@ -25,15 +25,23 @@ public static class DiagnosticRenderer
     public static string Text(IReadOnlyList<Diagnostic> diagnostics)
     {
         var text = new StringBuilder();
-        foreach (var d in diagnostics)
+        foreach (var d in diagnostics.Take(MaxShown))
         {
             text.Append($"{Printable.Of(d.Location.ToString())}: {d.Severity.ToText()} {d.Code}: {Printable.Of(d.Message)}\n");
             text.Append($"    hint: {Printable.Of(d.Hint)}\n");
         }
 
+        if (diagnostics.Count > MaxShown)
+        {
+            text.Append($"... and {diagnostics.Count - MaxShown} more, not shown (--format json or sarif lists them all)\n");
+        }
+
         text.Append(Summary(diagnostics)).Append('\n');
         return text.ToString();
     }
+
+    /// <summary>How many diagnostics the line-oriented formats print: one input must not flood a CI log.</summary>
+    public const int MaxShown = 1000;
 
     public static string Summary(IReadOnlyList<Diagnostic> diagnostics) =>
         $"{diagnostics.Count(d => d.Severity == Severity.Error)} errors, {diagnostics.Count(d => d.Severity == Severity.Warning)} warnings";
@@ -169,10 +177,15 @@ public static class DiagnosticRenderer
     public static string Github(IReadOnlyList<Diagnostic> diagnostics)
     {
         var text = new StringBuilder();
-        foreach (var d in diagnostics)
+        foreach (var d in diagnostics.Take(MaxShown))
         {
             var command = d.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "notice" };
             text.Append($"::{command} file={Property(Printable.Of(d.Location.File))},line={d.Location.Line},col={d.Location.Column},title={Property(d.Code)}::{Data($"{Printable.Of(d.Message)}\nhint: {Printable.Of(d.Hint)}")}\n");
+        }
+
+        if (diagnostics.Count > MaxShown)
+        {
+            text.Append($"::notice title=reconcile::{diagnostics.Count - MaxShown} more diagnostics not shown; --format json or sarif lists them all\n");
         }
 
         return text.ToString();

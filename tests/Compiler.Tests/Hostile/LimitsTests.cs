@@ -63,6 +63,25 @@ public sealed class LimitsTests
         Assert.Contains($"inventory.yaml:{lines.Count - 1}:5: error RC1002: key 'k0000042' appears twice", output);
     }
 
+    [Theory]
+    [InlineData("text", "... and 500 more, not shown")]
+    [InlineData("github", "::notice title=reconcile::500 more diagnostics not shown")]
+    public void One_input_prints_at_most_a_thousand_diagnostics_and_says_how_many_more(string format, string more)
+    {
+        using var tree = new TempDirectory();
+        var lines = new List<string> { "apiVersion: migration.reconcile.dev/v1alpha1", "kind: Inventory", "metadata: {name: x}", "spec:", "  cluster: c", "  vms:" };
+        lines.AddRange(Enumerable.Range(0, 1500).Select(i => $"    - {{name: v{i}, namespace: n, node: w, memory: 1Gi, bogus: 1}}"));
+        File.WriteAllLines(tree.File("inventory.yaml"), lines);
+        var (exit, output) = Cli(tree.Path, "validate", ".", "--format", format);
+        Assert.Equal(1, exit);
+        Assert.Contains(more, output);
+        Assert.Equal(1000, output.Split('\n').Count(l => l.Contains("RC1010", StringComparison.Ordinal)));
+        if (format == "text")
+        {
+            Assert.EndsWith("1500 errors, 0 warnings\n", output);
+        }
+    }
+
     [Fact]
     public void A_template_regex_that_backtracks_forever_times_out_at_its_line()
     {
