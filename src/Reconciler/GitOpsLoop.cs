@@ -30,7 +30,6 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     private string? compiledRevision;
     private string? attempted;
     private string? applyError;
-    private string? runsCluster;
 
     /// <summary>The kinds of static manifest Reconcile creates (label patches on VMs are not its objects to delete).</summary>
     private static readonly (string ApiVersion, string Kind)[] PrunableKinds =
@@ -182,10 +181,10 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             next[plan.Name] = new CampaignExecutor(campaign, gateways, home, clock, revision);
         }
 
-        var runsHome = homeCluster ?? campaigns.Values.Select(c => c.Home).FirstOrDefault() ?? runsCluster;
+        // Without --home each plan's run lives where its first step does, so every cluster's runs are checked.
         try
         {
-            var verdict = await RevisionGuard.CheckAsync(compiled, gateways, runsHome, cancel);
+            var verdict = await RevisionGuard.CheckAsync(compiled, gateways, homeCluster, cancel);
             if (verdict.Problem is { } problem)
             {
                 Refuse(revision, problem, []);
@@ -225,7 +224,6 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         }
 
         applied = revision;
-        runsCluster = runsHome;
         compiledRevision = revision;
         refused = null;
         applyError = null;

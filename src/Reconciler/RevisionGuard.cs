@@ -19,7 +19,7 @@ internal static class RevisionGuard
     /// <summary>Why the revision may not be applied (null when it may), and the plans it removes whose campaigns may go.</summary>
     public sealed record Verdict(string? Problem, IReadOnlyList<(string Cluster, string Plan, string Run)> Departed);
 
-    /// <summary>Checks the MigrationRuns in <paramref name="home"/>, or, when no plan of the revision says where they live, in every cluster.</summary>
+    /// <summary>Checks the MigrationRuns in <paramref name="home"/> (--home), else in every cluster (each plan's run lives where its first step does).</summary>
     public static async Task<Verdict> CheckAsync(CompilationResult compiled, IReadOnlyDictionary<string, IClusterGateway> gateways, string? home, CancellationToken cancel)
     {
         var departed = new List<(string Cluster, string Plan, string Run)>();

@@ -46,20 +46,25 @@ internal static partial class CertificateExchange
 
             var ca = await gateway.GetAsync("v1", "ConfigMap", Conventions.KubeVirtNamespace, "kubevirt-ca", cancel);
             var trusted = Certificates(ca?["data"]?["ca-bundle"]?.GetValue<string>() ?? "");
+            if (departed.Count > 0 && ca is not null)
+            {
+                // Before anything is handed over (virt-operator merges it into this very ConfigMap), and only
+                // over the version read: a merge in between makes the write fail, and the next apply tries again.
+                var gone = departed.SelectMany(p => handed[p]).Where(c => c != trusted.FirstOrDefault()).ToHashSet(StringComparer.Ordinal);
+                if (trusted.Any(gone.Contains) && await RemoveAsync(gateway, ca, [.. trusted.Where(c => !gone.Contains(c))], cancel) is { } kept)
+                {
+                    trusted = kept;
+                }
+                else if (trusted.Any(gone.Contains))
+                {
+                    departed = [];
+                }
+            }
+
             var missing = peers.Select(p => own[p]).OfType<string>().Distinct().Where(c => !trusted.Contains(c)).ToList();
             if (missing.Count > 0)
             {
                 await gateway.ApplyAsync(Bundle("kubevirt-external-ca", string.Concat(missing)), cancel);
-            }
-
-            if (departed.Count > 0 && ca is not null)
-            {
-                // The cluster's own CA (first) stays whatever the ledger says.
-                var gone = departed.SelectMany(p => handed[p]).Where(c => c != trusted.FirstOrDefault()).ToHashSet(StringComparer.Ordinal);
-                if (trusted.Any(gone.Contains))
-                {
-                    await gateway.ApplyAsync(Bundle("kubevirt-ca", string.Concat(trusted.Where(c => !gone.Contains(c)))), cancel);
-                }
             }
 
             var record = new JsonObject();
@@ -81,6 +86,22 @@ internal static partial class CertificateExchange
                 updated["data"] = record;
                 await gateway.ApplyAsync(updated, cancel);
             }
+        }
+    }
+
+    /// <summary>Writes <paramref name="kept"/> as the bundle if the ConfigMap is still the version read; null when it changed meanwhile.</summary>
+    private static async Task<List<string>?> RemoveAsync(IClusterGateway gateway, JsonObject read, List<string> kept, CancellationToken cancel)
+    {
+        var update = Bundle("kubevirt-ca", string.Concat(kept));
+        update["metadata"]!["resourceVersion"] = read["metadata"]?["resourceVersion"]?.GetValue<string>();
+        try
+        {
+            await gateway.ApplyAsync(update, cancel);
+            return kept;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return null;
         }
     }
 
