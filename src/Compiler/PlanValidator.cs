@@ -111,7 +111,9 @@ public static class PlanValidator
 
     private static Diagnostic? AnnotationsTooLarge(PlanDocument document)
     {
-        if (document.Root?["metadata"]?["annotations"] is not System.Text.Json.Nodes.JsonObject annotations)
+        // Any shape may arrive here (the schema has not judged it yet): only a mapping is looked into.
+        if (document.Root is not System.Text.Json.Nodes.JsonObject root || root["metadata"] is not System.Text.Json.Nodes.JsonObject metadata ||
+            metadata["annotations"] is not System.Text.Json.Nodes.JsonObject annotations)
         {
             return null;
         }

@@ -71,7 +71,7 @@ public sealed class PropertyTests
             var result = PlanValidator.Validate(new LoadResult(documents, diagnostics, Files.Length));
             foreach (var d in result.Diagnostics)
             {
-                Assert.NotEqual("RC1099", d.Code);
+                Assert.True(d.Code != "RC1099", d.ToString());
                 var index = Array.FindIndex(Files, f => f.Name == d.Location.File);
                 Assert.True(index >= 0, $"{d} names an unknown file");
                 var lineCount = texts[index].Split('\n').Length;
