@@ -11,17 +11,9 @@ namespace Reconcile.Simulator.Tests;
 /// </summary>
 public sealed class GitOpsEndToEndTests
 {
-    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"), .. extra],
-            new IOContext(output, error, Repository.Root), () => sim.Host.World.Clock.Now);
-        return (exit, output + error.ToString());
-    }
+    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra) => NodeDrainFromGit.RunOnce(sim, server, extra);
 
-    private static async Task<JsonObject?> Run(RunningSimulator sim) =>
-        (await KubernetesGateway.FromKubeconfig("ber-1", sim.Kubeconfig, "ber-1").ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, null, CancellationToken.None)).SingleOrDefault();
+    private static Task<JsonObject?> Run(RunningSimulator sim) => NodeDrainFromGit.Run(sim);
 
     private static int Migrations(RunningSimulator sim) => sim.Host.Engine.Samples().Where(s => s.Metric == "kubevirt_vmi_migration_succeeded").Sum(s => (int)s.Value);
 

@@ -29,16 +29,20 @@ public sealed class RevisionSafetyTests
         File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
     }
 
-    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra)
-    {
-        var output = new StringWriter();
-        var exit = Program.Run(["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--kubeconfig", sim.Kubeconfig, "--cache", Path.Combine(server.Scratch, "cache"), .. extra],
-            new IOContext(output, output, Repository.Root), () => sim.Host.World.Clock.Now);
-        return (exit, output.ToString());
-    }
+    private static (int Exit, string Log) RunOnce(RunningSimulator sim, GitServer server, params string[] extra) => NodeDrainFromGit.RunOnce(sim, server, extra);
 
-    private static async Task<JsonObject> Run(RunningSimulator sim) =>
-        (await KubernetesGateway.FromKubeconfig("ber-1", sim.Kubeconfig, "ber-1").ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, null, CancellationToken.None)).Single();
+    private static async Task<JsonObject> Run(RunningSimulator sim) => (await NodeDrainFromGit.Run(sim))!;
+
+    /// <summary>The node-drain wave committed and started: its revision, and the steps now running.</summary>
+    private static async Task<(string Good, List<string> Running)> UnderWayAsync(GitServer server, RunningSimulator sim)
+    {
+        server.CopyExample("node-drain");
+        var good = server.Commit("wave");
+        Assert.Equal(0, RunOnce(sim, server).Exit);
+        var running = Phases(await Run(sim), "Running");
+        Assert.NotEmpty(running);
+        return (good, running);
+    }
 
     private static string? Status(JsonObject run, string field) => run["status"]?[field]?.GetValue<string>();
 
@@ -94,12 +98,8 @@ public sealed class RevisionSafetyTests
     public async Task A_revision_the_compiler_fails_on_is_refused_and_a_fresh_process_acts_on_the_last_applied_one()
     {
         using var server = new GitServer();
-        server.CopyExample("node-drain");
-        var good = server.Commit("wave");
         await using var sim = await RunningSimulator.Start("node-drain");
-        Assert.Equal(0, RunOnce(sim, server).Exit);
-        var running = Phases(await Run(sim), "Running");
-        Assert.NotEmpty(running);
+        var (good, running) = await UnderWayAsync(server, sim);
 
         // Schema-valid, but the planner cannot divide by a bandwidth of nothing.
         Edit(server, "topology.yaml", "bandwidth: 25Gbps", "bandwidth: 0bps");
@@ -126,12 +126,8 @@ public sealed class RevisionSafetyTests
     public async Task A_revision_that_drops_a_running_plan_or_step_is_refused_and_nothing_is_pruned()
     {
         using var server = new GitServer();
-        server.CopyExample("node-drain");
-        var good = server.Commit("wave");
         await using var sim = await RunningSimulator.Start("node-drain");
-        Assert.Equal(0, RunOnce(sim, server).Exit);
-        var running = Phases(await Run(sim), "Running");
-        Assert.NotEmpty(running);
+        var (good, running) = await UnderWayAsync(server, sim);
         var policies = MigrationPolicies(sim);
         Assert.True(policies > 0);
 

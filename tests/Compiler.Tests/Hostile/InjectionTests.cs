@@ -22,12 +22,7 @@ public sealed class InjectionTests
     /// <summary>The fra-to-sgp example with one line of one file replaced.</summary>
     private static TempDirectory Edited(string file, int line, string from, string to)
     {
-        var tree = new TempDirectory();
-        foreach (var source in Directory.GetFiles(Repository.PathOf("plans", "examples", "fra-to-sgp")))
-        {
-            File.Copy(source, tree.File(Path.GetFileName(source)));
-        }
-
+        var tree = HostileCli.Example("fra-to-sgp");
         var lines = File.ReadAllLines(tree.File(file));
         Assert.Contains(from, lines[line - 1]);
         lines[line - 1] = lines[line - 1].Replace(from, to, StringComparison.Ordinal);

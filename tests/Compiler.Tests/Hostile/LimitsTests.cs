@@ -1,4 +1,3 @@
-using Reconcile.Cli;
 
 namespace Reconcile.Compiler.Tests.Hostile;
 
@@ -9,21 +8,11 @@ namespace Reconcile.Compiler.Tests.Hostile;
 /// </summary>
 public sealed class LimitsTests
 {
-    private static (int Exit, string Output) Cli(string cwd, params string[] args)
-    {
-        var output = new StringWriter();
-        var exit = Program.Run(args, new IOContext(output, output, cwd));
-        return (exit, output.ToString());
-    }
+    private static (int Exit, string Output) Cli(string cwd, params string[] args) => HostileCli.Run(cwd, args);
 
     private static TempDirectory NodeDrain(params (string File, string From, string To)[] edits)
     {
-        var tree = new TempDirectory();
-        foreach (var source in Directory.GetFiles(Repository.PathOf("plans", "examples", "node-drain")))
-        {
-            File.Copy(source, tree.File(Path.GetFileName(source)));
-        }
-
+        var tree = HostileCli.Example("node-drain");
         foreach (var (file, from, to) in edits)
         {
             var text = File.ReadAllText(tree.File(file));

@@ -1,4 +1,3 @@
-using Reconcile.Cli;
 
 namespace Reconcile.Compiler.Tests.Hostile;
 
@@ -8,23 +7,9 @@ namespace Reconcile.Compiler.Tests.Hostile;
 /// </summary>
 public sealed class LocationTests
 {
-    private static (int Exit, string Output) Cli(string cwd, params string[] args)
-    {
-        var output = new StringWriter();
-        var exit = Program.Run(args, new IOContext(output, output, cwd));
-        return (exit, output.ToString());
-    }
+    private static (int Exit, string Output) Cli(string cwd, params string[] args) => HostileCli.Run(cwd, args);
 
-    private static TempDirectory Example(string example)
-    {
-        var tree = new TempDirectory();
-        foreach (var source in Directory.GetFiles(Repository.PathOf("plans", "examples", example)))
-        {
-            File.Copy(source, tree.File(Path.GetFileName(source)));
-        }
-
-        return tree;
-    }
+    private static TempDirectory Example(string example) => HostileCli.Example(example);
 
     private static void EditLine(TempDirectory tree, string file, int line, Func<string, string> edit)
     {

@@ -19,13 +19,7 @@ public sealed class OutputDirectoryTests
     /// <summary>A working tree with the node-drain plans in plans/ and a notes file beside them.</summary>
     private static TempDirectory Tree()
     {
-        var dir = new TempDirectory();
-        Directory.CreateDirectory(dir.File("plans"));
-        foreach (var file in Directory.GetFiles(Repository.PathOf("plans", "examples", "node-drain")))
-        {
-            File.Copy(file, Path.Combine(dir.File("plans"), Path.GetFileName(file)));
-        }
-
+        var dir = HostileCli.Example("node-drain", "plans");
         File.WriteAllText(dir.File("NOTES.md"), "mine");
         return dir;
     }

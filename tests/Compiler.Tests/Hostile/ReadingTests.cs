@@ -1,4 +1,3 @@
-using Reconcile.Cli;
 
 namespace Reconcile.Compiler.Tests.Hostile;
 
@@ -9,24 +8,9 @@ namespace Reconcile.Compiler.Tests.Hostile;
 /// </summary>
 public sealed class ReadingTests
 {
-    private static (int Exit, string Output) Cli(string cwd, params string[] args)
-    {
-        var output = new StringWriter();
-        var exit = Program.Run(args, new IOContext(output, output, cwd));
-        return (exit, output.ToString());
-    }
+    private static (int Exit, string Output) Cli(string cwd, params string[] args) => HostileCli.Run(cwd, args);
 
-    private static TempDirectory Plans()
-    {
-        var tree = new TempDirectory();
-        Directory.CreateDirectory(tree.File("plans"));
-        foreach (var source in Directory.GetFiles(Repository.PathOf("plans", "examples", "node-drain")))
-        {
-            File.Copy(source, tree.File("plans/" + Path.GetFileName(source)));
-        }
-
-        return tree;
-    }
+    private static TempDirectory Plans() => HostileCli.Example("node-drain", "plans");
 
     [SkippableFact]
     public void Links_out_of_the_tree_FIFOs_devices_and_directory_loops_are_diagnostics_not_reads()
