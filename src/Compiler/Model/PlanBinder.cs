@@ -28,7 +28,17 @@ public static class PlanBinder
             switch (document.Kind)
             {
                 case "Topology":
-                    topologies.Add(new Topology(name, spec.List("clusters", BindCluster), spec.List("links", BindLink), reader.At));
+                    var links = spec.List("links", l => (Link: BindLink(l), Measured: l.Has("latency") && l.Has("bandwidth"), Missing: l.Has("latency") ? "bandwidth" : l.Has("bandwidth") ? "latency" : "latency or bandwidth"));
+                    topologies.Add(new Topology(name, spec.List("clusters", BindCluster), [.. links.Where(l => l.Measured).Select(l => l.Link)], reader.At)
+                    {
+                        UnmeasuredLinks = [.. links.Where(l => !l.Measured).Select(l => l.Link)],
+                    });
+                    foreach (var (link, _, missing) in links.Where(l => !l.Measured))
+                    {
+                        reader.Report(DiagnosticCatalog.LinkUnmeasured.At(link.Source.At("between"),
+                            $"link {link.Id} declares no {missing}: nothing can be predicted over it until it is measured"));
+                    }
+
                     break;
                 case "Inventory":
                     var cluster = spec.Str("cluster");

@@ -8,6 +8,12 @@ public sealed record Topology(string Name, ImmutableArray<Cluster> Clusters, Imm
 
     /// <summary>The link that carries traffic from <paramref name="from"/> to <paramref name="to"/>, if any.</summary>
     public Link? FindLink(string from, string to) => Links.FirstOrDefault(l => l.Carries(from, to));
+
+    /// <summary>
+    /// Links declared without latency or bandwidth (as `reconcile discover` writes them): reported once
+    /// (RC3029) and kept out of <see cref="Links"/>, so nothing plans over a figure nobody measured.
+    /// </summary>
+    public ImmutableArray<Link> UnmeasuredLinks { get; init; } = [];
 }
 
 public sealed record Cluster(

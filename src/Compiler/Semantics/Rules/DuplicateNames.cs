@@ -85,8 +85,9 @@ public sealed class TopologyConsistencyRule : ISetRule
                 }
             }
 
-            DuplicateNames.Report(topology.Links, l => l.Id, l => l.Source, "link", diagnostics, field: "between");
-            foreach (var link in topology.Links)
+            var declared = topology.Links.AddRange(topology.UnmeasuredLinks);
+            DuplicateNames.Report(declared, l => l.Id, l => l.Source, "link", diagnostics, field: "between");
+            foreach (var link in declared)
             {
                 RequireCluster(topology, link.A, link.Source.At("between", 0), diagnostics);
                 RequireCluster(topology, link.B, link.Source.At("between", 1), diagnostics);

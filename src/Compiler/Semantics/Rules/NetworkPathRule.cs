@@ -51,6 +51,12 @@ public sealed class NetworkPathRule : IPlanRule
                 var field = move.Via is not null && i == 0 ? "via" : "to";
                 if (link is null)
                 {
+                    // An unmeasured link is RC3029's error at the link already.
+                    if (topology.UnmeasuredLinks.Any(l => l.Carries(from, to)))
+                    {
+                        continue;
+                    }
+
                     diagnostics.Write(DiagnosticCatalog.NoLink.At(move.Source.At(field),
                         $"move '{move.Name}' needs a link from {from} to {to}, and the Topology has none"));
                     continue;
