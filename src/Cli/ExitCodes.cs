@@ -9,4 +9,7 @@ public static class ExitCodes
 
     /// <summary>Bad command line, or an input that could not be read.</summary>
     public const int Usage = 2;
+
+    /// <summary>`discover` read some clusters or sources and not others: what it read is written, what failed is said.</summary>
+    public const int Partial = 3;
 }

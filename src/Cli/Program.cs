@@ -19,6 +19,7 @@ public static class Program
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
             StatusCommand.CreateCommand(io),
+            DiscoverCommand.CreateCommand(io),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers, clock and cancellation (Ctrl-C for long-running commands).</summary>

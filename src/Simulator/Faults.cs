@@ -11,6 +11,7 @@ namespace Reconcile.Simulator;
 /// that fails; a node lost mid-migration. Each is a JSON object with a "type":
 /// <code>
 /// {"type":"api-error","cluster":"fra-1","count":5,"code":503}   {"type":"throttle","count":3}
+/// {"type":"forbid","cluster":"fra-1","resource":"storageclasses"}   (403 on that resource until cleared)
 /// {"type":"conflict","cluster":"fra-1","count":2}               {"type":"drop-watches","cluster":"fra-1"}
 /// {"type":"slow-link","link":"fra-1~sgp-1","factor":0.1}        {"type":"flap-link","link":"fra-1~sgp-1","down":"30s","up":"90s"}
 /// {"type":"fail-migration","cluster":"fra-1","namespace":"payments","vmi":"db-0"}   {"type":"lose-node","cluster":"fra-1","node":"fra-1-w1"}
@@ -24,6 +25,7 @@ public sealed class Faults
     private readonly Dictionary<string, LinkFault> links = new(StringComparer.Ordinal);
     private readonly List<(string Cluster, string Namespace, string Vmi)> failMigrations = [];
     private readonly List<JsonObject> log = [];
+    private readonly List<(string Cluster, string Resource)> forbidden = [];
 
     private sealed record ApiFault(string Cluster, int Code, string Reason, bool WritesOnly)
     {
@@ -69,10 +71,13 @@ public sealed class Faults
                 case "fail-migration":
                     failMigrations.Add((cluster, fault["namespace"]?.GetValue<string>() ?? "*", fault["vmi"]?.GetValue<string>() ?? "*"));
                     break;
+                case "forbid" when fault["resource"]?.GetValue<string>() is { Length: > 0 } resource:
+                    forbidden.Add((cluster, resource));
+                    break;
                 case "drop-watches" or "lose-node":
                     break;
                 default:
-                    return $"unknown fault {fault.ToJsonString()}; types: api-error, throttle, conflict, drop-watches, slow-link, flap-link, restore-link, fail-migration, lose-node";
+                    return $"unknown fault {fault.ToJsonString()}; types: api-error, throttle, conflict, forbid, drop-watches, slow-link, flap-link, restore-link, fail-migration, lose-node";
             }
 
             log.Add((JsonObject)fault.DeepClone());
@@ -118,6 +123,7 @@ public sealed class Faults
         lock (gate)
         {
             api.Clear();
+            forbidden.Clear();
             links.Clear();
             failMigrations.Clear();
             log.Clear();
@@ -141,6 +147,39 @@ public sealed class Faults
                 ? new ApiError(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected)")
                 : new ApiError(fault.Code, fault.Reason, $"injected fault: {fault.Reason}");
         }
+    }
+
+    /// <summary>
+    /// Whether RBAC forbids every request on a resource (its plural, as in a ClusterRole) of a cluster:
+    /// a client without a rule for it gets 403 Forbidden, as the API server's authorizer answers.
+    /// </summary>
+    public ApiError? Forbidden(string cluster, string path, string method)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var start = segments is ["api", ..] ? 2 : segments is ["apis", ..] ? 3 : segments.Length;
+        if (start < segments.Length && segments[start] == "namespaces" && segments.Length > start + 2)
+        {
+            start += 2;
+        }
+
+        if (start >= segments.Length)
+        {
+            return null;
+        }
+
+        var resource = segments[start];
+        lock (gate)
+        {
+            if (!forbidden.Any(f => (f.Cluster == "*" || f.Cluster == cluster) && f.Resource == resource))
+            {
+                return null;
+            }
+        }
+
+        var group = segments[0] == "apis" ? segments[1] : "";
+        var verb = method switch { "GET" => segments.Length > start + 1 ? "get" : "list", "POST" => "create", "PUT" => "update", "PATCH" => "patch", "DELETE" => "delete", _ => method.ToLowerInvariant() };
+        return new ApiError(403, "Forbidden",
+            $"{resource}{(group.Length > 0 ? "." + group : "")} is forbidden: User \"system:serviceaccount:reconcile-system:reconcile-discover\" cannot {verb} resource \"{resource}\" in API group \"{group}\" at the cluster scope");
     }
 
     /// <summary>The share of its bandwidth a link has now: 1 normally, less when slowed, 0 while a flapping link is down.</summary>

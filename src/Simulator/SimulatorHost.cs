@@ -28,6 +28,7 @@ public sealed class SimulatorHost : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly CancellationTokenSource stop = new();
+    private readonly System.Diagnostics.Stopwatch started = System.Diagnostics.Stopwatch.StartNew();
     private Task? ticker;
 
     private SimulatorHost(WebApplication app, SimulatedWorld world, MigrationEngine engine, Faults faults)
@@ -100,6 +101,12 @@ public sealed class SimulatorHost : IAsyncDisposable
                 return;
             }
 
+            if (Faults.Forbidden(cluster, path ?? "", http.Request.Method) is { } forbidden)
+            {
+                await KubernetesApi.Write(http, 403, forbidden.ToStatus());
+                return;
+            }
+
             if (Faults.NextApiError(cluster, http.Request.Method) is { } injected)
             {
                 if (injected.Code == 429)
@@ -166,9 +173,9 @@ public sealed class SimulatorHost : IAsyncDisposable
         var text = new StringBuilder();
         text.Append("# HELP reconcile_simulator_time_seconds Simulated now, Unix seconds.\n# TYPE reconcile_simulator_time_seconds gauge\n");
         text.Append($"reconcile_simulator_time_seconds {new DateTimeOffset(World.Clock.Now).ToUnixTimeSeconds()}\n");
-        foreach (var group in Engine.Samples().GroupBy(s => s.Metric))
+        foreach (var group in Engine.Samples().Concat(GuestMetrics.Samples(World, started.Elapsed.TotalSeconds)).GroupBy(s => s.Metric))
         {
-            var counter = group.Key is "kubevirt_vmi_migration_data_bytes_total" or "kubevirt_vmi_migration_succeeded" or "kubevirt_vmi_migration_failed";
+            var counter = group.Key is "kubevirt_vmi_migration_data_bytes_total" or "kubevirt_vmi_migration_succeeded" or "kubevirt_vmi_migration_failed" || GuestMetrics.IsCounter(group.Key);
             text.Append($"# TYPE {group.Key} {(counter ? "counter" : "gauge")}\n");
             foreach (var (cluster, metric, labels, value) in group)
             {

@@ -139,8 +139,10 @@ public static class DiagnosticCatalog
         "Declare the storage replication the class has into the target (storageClasses[].replication: to, volumeReplicationClass, rpo), or move the VM with mode: Cold (stop, copy, start) or mode: Live. KubeVirt and CDI copy whole disks, so nothing else sends only what changed since a copy made ahead.");
     public static readonly DiagnosticDescriptor StreamBandwidthUnmeasured = new("RC3028", "stream-bandwidth-unmeasured", W, "S14",
         "Measure what one connection reaches and declare it on the link: streamBandwidth from `iperf3 -c PEER -P 1 -t 30` (bandwidth stays the `-P 8` figure), or tcpWindow from the sending nodes' `sysctl net.ipv4.tcp_wmem` (third value). Raising that maximum (and net.core.wmem_max) on the nodes speeds migrations up on long round trips.");
-    public static readonly DiagnosticDescriptor LinkUnmeasured = new("RC3029", "link-unmeasured", E, "S14",
+    public static readonly DiagnosticDescriptor LinkUnmeasured = new("RC3029", "link-unmeasured", W, "S14",
         "Measure the link from a node of each cluster and declare it: latency from `ping -c 100 PEER` (the average round trip), bandwidth from `iperf3 -c PEER -P 8 -t 30`, and streamBandwidth from `iperf3 -c PEER -P 1 -t 30`. No API says what the network between clusters does, so `reconcile discover` writes the pairs and leaves the figures to you.");
+    public static readonly DiagnosticDescriptor MoveOverUnmeasuredLink = new("RC3030", "move-over-unmeasured-link", E, "S14",
+        "Measure the link the move crosses and declare its latency and bandwidth (RC3029 at the link says how); nothing about the move can be predicted until then.");
     public static readonly DiagnosticDescriptor StorageSharedAcrossClusters = new("RC3022", "storage-shared-across-clusters", E, "S3",
         "Remove sharedWith: KubeVirt copies every disk into the receiver's own volumes across clusters, and Reconcile renders those volumes and counts the bytes. Shared storage saves copies only inside one cluster.");
 

@@ -717,7 +717,7 @@ public sealed class MigrationEngine
         if (target.Store.Get(ResourceRegistry.VirtualMachineInstance, m.TargetNamespace!, m.TargetVmi!) is null)
         {
             var agent = vmi?["status"]?["conditions"]?.AsArray().Any(c => c!["type"]!.GetValue<string>() == "AgentConnected") == true;
-            SimulatedWorld.CreateVmi(target.Store, m.TargetNamespace!, m.TargetVmi!, labels, spec, m.TargetNode!, agent, (JsonObject)state.DeepClone());
+            SimulatedWorld.CreateVmi(target.Store, m.TargetNamespace!, m.TargetVmi!, labels, spec, m.TargetNode!, agent, (JsonObject)state.DeepClone(), vmi?["status"]?["guestOSInfo"]?.DeepClone() as JsonObject);
         }
 
         if (receiver is not null)

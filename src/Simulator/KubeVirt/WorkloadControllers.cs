@@ -348,6 +348,7 @@ public sealed class WorkloadControllers(SimulatedWorld world)
 
         var status = (JsonObject)vmi["status"]!.DeepClone();
         status["conditions"]!.AsArray().Add(new JsonObject { ["type"] = "AgentConnected", ["status"] = "True" });
+        status["guestOSInfo"] = VmSpecs.GuestOsInfo(guest);
         SetStatus(store, ResourceRegistry.VirtualMachineInstance, vmi, status);
     }
 

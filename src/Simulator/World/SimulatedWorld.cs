@@ -39,21 +39,31 @@ public sealed class SimulatedWorld
     {
         Topology = topology;
         Clock = clock;
+        var all = inventories.ToList();
+        var vmNamespaces = all.SelectMany(i => i.Vms).Select(v => v.Namespace).Distinct().Order(StringComparer.Ordinal).ToList();
         foreach (var cluster in topology.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
             var store = new ClusterStore(cluster.Name, new ResourceRegistry(KubeVirt.KubeVirtRelease.Of(cluster.KubeVirt).ExportVersions), () => clock.Now, historyLimit);
+            foreach (var kind in PlatformObjects.Kinds)
+            {
+                store.Registry.Add(kind);
+            }
+
             Clusters[cluster.Name] = new SimulatedCluster(cluster, store, new KubernetesApi(store, ServerVersion, () => clock.Now));
             Seed(cluster, store);
+            PlatformObjects.SeedStorage(cluster, store, Manager);
+            PlatformObjects.SeedNetworks(cluster, store, vmNamespaces, Manager);
+            PlatformObjects.SeedExportProxy(cluster, store, Manager);
         }
 
         Storage.StorageReplication.Serve(this);
-        foreach (var vm in inventories.SelectMany(i => i.Vms).OrderBy(v => v.Id, StringComparer.Ordinal))
+        foreach (var vm in all.SelectMany(i => i.Vms).OrderBy(v => v.Id, StringComparer.Ordinal))
         {
             vms[vm.Id] = vm;
             guests[FirmwareUuid(vm)] = vm;
             if (Clusters.TryGetValue(vm.Cluster, out var cluster))
             {
-                SeedVm(cluster.Store, vm);
+                SeedVm(cluster.Store, vm, cluster.Model);
             }
         }
     }
@@ -111,34 +121,7 @@ public sealed class SimulatedWorld
             store.Create(ResourceRegistry.Namespace, "", Namespace(ns), Manager);
         }
 
-        foreach (var node in cluster.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
-        {
-            var labels = new JsonObject { ["kubernetes.io/hostname"] = node.Name, ["kubevirt.io/schedulable"] = "true" };
-            foreach (var (key, value) in node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
-            {
-                labels[key] = value;
-            }
-
-            if (node.CpuModel is { } model)
-            {
-                labels[$"cpu-model.node.kubevirt.io/{model}"] = "true";
-                labels[$"cpu-model-migration.node.kubevirt.io/{model}"] = "true";
-                // The node labeller names the node's own host CPU (node_labeller.go, HostModelCPULabel).
-                labels[$"host-model-cpu.node.kubevirt.io/{model}"] = "true";
-            }
-
-            var created = store.Create(ResourceRegistry.Node, "", new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["name"] = node.Name, ["labels"] = labels },
-                ["spec"] = new JsonObject(),
-            }, Manager);
-            created["status"] = new JsonObject
-            {
-                ["capacity"] = new JsonObject { ["cpu"] = (node.Cpu ?? 64).ToString(CultureInfo.InvariantCulture), ["memory"] = (node.MemoryBytes ?? 512L << 30).ToString(CultureInfo.InvariantCulture) },
-                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady" }),
-            };
-            store.Update(ResourceRegistry.Node, "", node.Name, created, Manager, statusOnly: true);
-        }
+        PlatformObjects.SeedNodes(cluster, store, Manager);
 
         Network.MigrationFirewall.Isolate(cluster, store, Manager);
 
@@ -167,10 +150,17 @@ public sealed class SimulatedWorld
                         ["progressTimeout"] = 150,
                         ["allowAutoConverge"] = false,
                         ["allowPostCopy"] = false,
+                        ["disableTLS"] = !migration.Tls,
                     },
                 },
             },
         }, Manager);
+        if (migration.Network is { } network)
+        {
+            kubevirt["spec"]!["configuration"]!["migrations"]!["network"] = network;
+            kubevirt = store.Update(ResourceRegistry.KubeVirt, "kubevirt", "kubevirt", kubevirt, Manager);
+        }
+
         kubevirt["status"] = new JsonObject
         {
             ["phase"] = "Deployed",
@@ -191,7 +181,8 @@ public sealed class SimulatedWorld
     private static JsonObject Namespace(string name) => new() { ["metadata"] = new JsonObject { ["name"] = name } };
 
     /// <summary>The VM and its running VMI, as KubeVirt shows them.</summary>
-    public static void SeedVm(ClusterStore store, Vm vm)
+    /// <param name="cluster">The cluster's Topology entry, for the reclaim policy of volumes that do not name one.</param>
+    public static void SeedVm(ClusterStore store, Vm vm, Cluster? cluster = null)
     {
         if (store.Get(ResourceRegistry.Namespace, "", vm.Namespace) is null)
         {
@@ -204,32 +195,7 @@ public sealed class SimulatedWorld
             labels[key] = value;
         }
 
-        // What KubeVirt fills in on a real VM and no Inventory lists: the machine type and the firmware
-        // identity (virt-api's mutating webhook sets machine.type; firmware.uuid is derived from the VM).
-        var domain = new JsonObject
-        {
-            ["machine"] = new JsonObject { ["type"] = "pc-q35-rhel9.6.0" },
-            ["firmware"] = new JsonObject { ["uuid"] = FirmwareUuid(vm), ["serial"] = $"serial-{vm.Name}" },
-            ["cpu"] = new JsonObject { ["cores"] = vm.Cpu.Cores ?? 1, ["model"] = vm.Cpu.Model },
-            ["memory"] = new JsonObject { ["guest"] = vm.MemoryBytes.ToString(CultureInfo.InvariantCulture) },
-            ["devices"] = new JsonObject { ["disks"] = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject { ["name"] = v.Name, ["disk"] = new JsonObject { ["bus"] = "virtio" } })]) },
-        };
-        var volumes = new JsonArray([.. vm.Volumes.Select(v => (JsonNode)new JsonObject
-        {
-            ["name"] = v.Name,
-            ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = v.Claim ?? $"{vm.Name}-{v.Name}" },
-        })]);
-        if (vm.Cpu.Limit is { } limit)
-        {
-            domain["resources"] = new JsonObject { ["limits"] = new JsonObject { ["cpu"] = limit } };
-        }
-
-        var spec = new JsonObject { ["domain"] = domain, ["volumes"] = volumes };
-        if (vm.TerminationGracePeriod is { } grace)
-        {
-            spec["terminationGracePeriodSeconds"] = (long)grace.TotalSeconds;
-        }
-
+        var spec = VmSpecs.Spec(vm, FirmwareUuid(vm));
         foreach (var volume in vm.Volumes)
         {
             var claim = volume.Claim ?? $"{vm.Name}-{volume.Name}";
@@ -243,6 +209,7 @@ public sealed class SimulatedWorld
                         ["storageClassName"] = volume.StorageClass,
                         ["accessModes"] = new JsonArray(volume.AccessMode ?? "ReadWriteMany"),
                         ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["storage"] = volume.SizeBytes.ToString(CultureInfo.InvariantCulture) } },
+                        ["volumeName"] = PlatformObjects.SeedVolume(store, vm.Namespace, claim, volume, cluster, Manager),
                     },
                 }, Manager);
                 pvc["status"] = new JsonObject { ["phase"] = "Bound" };
@@ -262,13 +229,14 @@ public sealed class SimulatedWorld
                 },
             },
         }, Manager);
-        CreateVmi(store, vm.Namespace, vm.Name, (JsonObject)labels.DeepClone(), (JsonObject)spec.DeepClone(), vm.Node, vm.Guest.Agent, null);
+        CreateVmi(store, vm.Namespace, vm.Name, (JsonObject)labels.DeepClone(), (JsonObject)spec.DeepClone(), vm.Node, vm.Guest.Agent, null, VmSpecs.GuestOsInfo(vm));
     }
 
     /// <summary>A running VMI on <paramref name="node"/>; after a migration it carries the migration state.</summary>
     /// <param name="spec">The VMI's spec: the VM's template spec (domain, volumes, grace period).</param>
     /// <param name="agent">Whether its guest agent is connected already (a running guest that moved); a started guest connects once booted.</param>
-    public static JsonObject CreateVmi(ClusterStore store, string ns, string name, JsonObject labels, JsonObject spec, string node, bool agent, JsonObject? migrationState)
+    /// <param name="guestOsInfo">What the guest agent reports (status.guestOSInfo), shown while the agent is connected.</param>
+    public static JsonObject CreateVmi(ClusterStore store, string ns, string name, JsonObject labels, JsonObject spec, string node, bool agent, JsonObject? migrationState, JsonObject? guestOsInfo = null)
     {
         labels["kubevirt.io/nodeName"] = node;
         var vmi = store.Create(ResourceRegistry.VirtualMachineInstance, ns, new JsonObject
@@ -290,6 +258,11 @@ public sealed class SimulatedWorld
         }
 
         vmi["status"] = new JsonObject { ["phase"] = "Running", ["nodeName"] = node, ["conditions"] = conditions, ["migrationState"] = migrationState };
+        if (agent && guestOsInfo is not null)
+        {
+            vmi["status"]!["guestOSInfo"] = guestOsInfo;
+        }
+
         if (migrationState is null)
         {
             ((JsonObject)vmi["status"]!).Remove("migrationState");

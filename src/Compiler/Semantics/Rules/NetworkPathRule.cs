@@ -5,7 +5,7 @@ namespace Reconcile.Compiler.Semantics.Rules;
 
 /// <summary>
 /// The path a cross-cluster move takes: a link on every hop (RC3001, S5), latency within
-/// maxLiveLatency for live moves (RC3002, S2/S28), one MTU end to end (RC3010, S24), encryption (RC3013, S9), decentralized migration support
+/// maxLiveLatency for live moves (RC3002, S2/S28), a measured link (RC3030), one MTU end to end (RC3010, S24), encryption (RC3013, S9), decentralized migration support
 /// (RC3017), a sensible `via` (RC5005/RC5006, S28) and post-copy across regions (RC5004).
 /// </summary>
 public sealed class NetworkPathRule : IPlanRule
@@ -51,9 +51,10 @@ public sealed class NetworkPathRule : IPlanRule
                 var field = move.Via is not null && i == 0 ? "via" : "to";
                 if (link is null)
                 {
-                    // An unmeasured link is RC3029's error at the link already.
-                    if (topology.UnmeasuredLinks.Any(l => l.Carries(from, to)))
+                    if (topology.UnmeasuredLinks.FirstOrDefault(l => l.Carries(from, to)) is { } unmeasured)
                     {
+                        diagnostics.Write(DiagnosticCatalog.MoveOverUnmeasuredLink.At(move.Source.At(field),
+                            $"move '{move.Name}' crosses link {unmeasured.Id} from {from} to {to}, which declares no latency or bandwidth"));
                         continue;
                     }
 
