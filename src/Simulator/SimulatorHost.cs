@@ -28,7 +28,7 @@ public sealed class SimulatorHost : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly CancellationTokenSource stop = new();
-    private readonly System.Diagnostics.Stopwatch started = System.Diagnostics.Stopwatch.StartNew();
+    private readonly DateTimeOffset startedAt = DateTimeOffset.UtcNow;
     private Task? ticker;
 
     private SimulatorHost(WebApplication app, SimulatedWorld world, MigrationEngine engine, Faults faults)
@@ -173,15 +173,26 @@ public sealed class SimulatorHost : IAsyncDisposable
         var text = new StringBuilder();
         text.Append("# HELP reconcile_simulator_time_seconds Simulated now, Unix seconds.\n# TYPE reconcile_simulator_time_seconds gauge\n");
         text.Append($"reconcile_simulator_time_seconds {new DateTimeOffset(World.Clock.Now).ToUnixTimeSeconds()}\n");
-        foreach (var group in Engine.Samples().Concat(GuestMetrics.Samples(World, started.Elapsed.TotalSeconds)).GroupBy(s => s.Metric))
+        // The guests' write counters advance with wall-clock time and carry the instant they were read
+        // at, so a rate Prometheus computes does not depend on when its scrape was answered.
+        var wall = DateTimeOffset.UtcNow;
+        var elapsed = (wall - startedAt).TotalSeconds;
+        foreach (var group in Engine.Samples().Concat(GuestMetrics.Samples(World, elapsed)).GroupBy(s => s.Metric))
         {
-            var counter = group.Key is "kubevirt_vmi_migration_data_bytes_total" or "kubevirt_vmi_migration_succeeded" or "kubevirt_vmi_migration_failed" || GuestMetrics.IsCounter(group.Key);
+            var guestCounter = GuestMetrics.IsCounter(group.Key);
+            var counter = group.Key is "kubevirt_vmi_migration_data_bytes_total" or "kubevirt_vmi_migration_succeeded" or "kubevirt_vmi_migration_failed" || guestCounter;
             text.Append($"# TYPE {group.Key} {(counter ? "counter" : "gauge")}\n");
             foreach (var (cluster, metric, labels, value) in group)
             {
                 var all = (cluster.Length > 0 ? new[] { ("cluster", cluster) } : []).Concat(labels);
                 text.Append(metric).Append('{').Append(string.Join(",", all.Select(l => $"{l.Item1}=\"{l.Item2}\""))).Append("} ")
-                    .Append(value.ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+                    .Append(value.ToString("0.###", CultureInfo.InvariantCulture));
+                if (guestCounter)
+                {
+                    text.Append(' ').Append(wall.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+                }
+
+                text.Append('\n');
             }
         }
 

@@ -17,6 +17,8 @@ internal static class ExternalTools
 
     public static string? Promtool() => Find(Environment.GetEnvironmentVariable("RECONCILE_PROMTOOL"), "/usr/bin/promtool");
 
+    public static string? Prometheus() => Find(Environment.GetEnvironmentVariable("RECONCILE_PROMETHEUS"), "/usr/bin/prometheus");
+
     public static string? SarifSchema() => Find(Repository.PathOf(".tools", "sarif", "sarif-schema-2.1.0.json"));
 
     /// <summary>Skips (or, in CI, fails) when <paramref name="path"/> is null.</summary>

@@ -33,7 +33,8 @@ public sealed class OwnershipTests
             ["spec"] = new JsonObject { ["runStrategy"] = "Halted", ["template"] = new JsonObject { ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } } } },
         };
         var store = sim.Host.World.Clusters["fra-2"].Store;
-        store.Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "payments" } }, "analytics-team");
+        // The simulator prepares the VMs' namespaces on every cluster (their attachments live there).
+        Assert.NotNull(store.Get(ResourceRegistry.Namespace, "", "payments"));
         store.Create(ResourceRegistry.VirtualMachine, "payments", foreign, "analytics-team");
         var before = store.Get(ResourceRegistry.VirtualMachine, "payments", "reporting-0")!["spec"]!.ToJsonString();
         var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));

@@ -145,8 +145,14 @@ internal sealed class FrozenWorld
     public JsonObject SourceTemplate(string except, string ns, string name) =>
         (JsonObject)World.Clusters.Where(c => c.Key != except).Select(c => c.Value.Store.Get(ResourceRegistry.VirtualMachine, ns, name)).OfType<JsonObject>().First()["spec"]!["template"]!.DeepClone();
 
-    public void Namespace(string cluster, string name) =>
-        Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");
+    /// <summary>Creates the namespace unless the world has it already (the simulator prepares the VMs' namespaces, with their attachments, on every cluster).</summary>
+    public void Namespace(string cluster, string name)
+    {
+        if (Store(cluster).Get(ResourceRegistry.Namespace, "", name) is null)
+        {
+            Store(cluster).Create(ResourceRegistry.Namespace, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, "test");
+        }
+    }
 
     public void Policy(string cluster, string name, JsonObject selector, JsonObject settings)
     {

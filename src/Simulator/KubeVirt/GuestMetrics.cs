@@ -14,8 +14,9 @@ namespace Reconcile.Simulator.KubeVirt;
 /// </summary>
 /// <remarks>
 /// Prometheus stamps each scrape with its own clock, so the write counters advance with wall-clock time
-/// (<paramref name="wallSeconds"/>), not simulated time: a rate Prometheus computes is then the world's
-/// write rate whatever the simulation's speed.
+/// (<paramref name="wallSeconds"/>), not simulated time, and /metrics stamps them with the instant they
+/// were read at: a rate Prometheus computes is then the world's write rate whatever the simulation's
+/// speed and however late a scrape is answered.
 /// </remarks>
 public static class GuestMetrics
 {

@@ -144,8 +144,10 @@ public static class PlatformObjects
 
     /// <summary>
     /// The cluster's NetworkAttachmentDefinitions: a namespace/name entry in its namespace, a bare name in
-    /// every namespace that holds VMs (and default), and the migration network in the kubevirt namespace,
-    /// where KubeVirt looks for migrations.network, with its MTU and address range in the CNI config.
+    /// every namespace that holds VMs anywhere in the world (and default), and the migration network in the
+    /// kubevirt namespace, where KubeVirt looks for migrations.network, with its MTU and address range in
+    /// the CNI config. A bare name in the plan means "present where the VMs need it", so the simulated
+    /// platform is one that prepared the VMs' namespaces, with their attachments, on every cluster.
     /// </summary>
     public static void SeedNetworks(Cluster cluster, ClusterStore store, IReadOnlyCollection<string> vmNamespaces, string manager)
     {

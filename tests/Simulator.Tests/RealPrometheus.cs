@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>
+/// Debian's Prometheus server, started for one test on 127.0.0.1 with its own storage, scraping the
+/// simulator's /metrics every second; killed (and its files removed) when disposed.
+/// </summary>
+internal sealed class RealPrometheus : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly TempDirectory dir;
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private RealPrometheus(Process process, TempDirectory dir, Uri url)
+    {
+        this.process = process;
+        this.dir = dir;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    public static string Binary() => ExternalTools.Require(ExternalTools.Prometheus(), "prometheus not installed: run .ci/install-tools (CI does; Debian package prometheus)");
+
+    public static async Task<RealPrometheus> Start(Uri target)
+    {
+        var binary = Binary();
+        var dir = new TempDirectory();
+        var port = FreePort();
+        File.WriteAllText(dir.File("prometheus.yml"), $$"""
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: simulator
+                static_configs: [{targets: ["{{target.Authority}}"]}]
+            """);
+        var start = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { $"--config.file={dir.File("prometheus.yml")}", $"--storage.tsdb.path={dir.File("data")}", $"--web.listen-address=127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var prometheus = new RealPrometheus(process, dir, new Uri($"http://127.0.0.1:{port}/"));
+        await prometheus.WaitFor(async () => (await prometheus.http.GetAsync(new Uri(prometheus.Url, "-/ready"))).IsSuccessStatusCode, "ready");
+        return prometheus;
+    }
+
+    /// <summary>The value of an instant query that returns one sample, or null.</summary>
+    public async Task<double?> Scalar(string query)
+    {
+        var json = JsonNode.Parse(await http.GetStringAsync(new Uri(Url, "api/v1/query?query=" + Uri.EscapeDataString(query))));
+        return json?["data"]?["result"]?.AsArray().FirstOrDefault()?["value"]?[1]?.GetValue<string>() is { } text ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>Waits (at most a minute) until <paramref name="done"/> holds.</summary>
+    public async Task WaitFor(Func<Task<bool>> done, string what)
+    {
+        var until = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                if (await done())
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.False(process.HasExited, $"prometheus exited with {(process.HasExited ? process.ExitCode : 0)}");
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"prometheus: not {what} within a minute");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        http.Dispose();
+        dir.Dispose();
+    }
+}
