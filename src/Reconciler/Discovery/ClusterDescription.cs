@@ -20,6 +20,10 @@ public sealed class ClusterDescription(string name, string context, ClusterObjec
     private const int DefaultParallelPerCluster = 5;
     private const int DefaultParallelPerNode = 2;
 
+    /// <summary>The plan language's defaults for what no API gives (schema/plan.schema.json, migration.mtu and migration.bandwidth).</summary>
+    private const int DefaultMtu = 1500;
+    private const long DefaultBandwidth = 10_000_000_000;
+
     private JsonNode? KubeVirt => read.Of(ClusterReader.KubeVirts).FirstOrDefault();
 
     private JsonNode? Migrations => KubeVirt?["spec"]?["configuration"]?["migrations"];
@@ -199,13 +203,13 @@ public sealed class ClusterDescription(string name, string context, ClusterObjec
         {
             entries.Add(new YamlEntry("bandwidth", YamlScalar.Raw(Bits((long)(perMigration * 8))), "KubeVirt's bandwidthPerMigration: no migration goes faster"));
         }
-        else if (previous is not null)
+        else if (previous is not null && previous.Migration.BandwidthBitsPerSecond != DefaultBandwidth)
         {
             entries.Add(new YamlEntry("bandwidth", YamlScalar.Raw(Bits(previous.Migration.BandwidthBitsPerSecond)), "kept from the previous file: KubeVirt sets no bandwidthPerMigration (measure between two nodes with iperf3)"));
         }
         else
         {
-            entries.Add(new YamlEntry("bandwidth", YamlScalar.Raw("10Gbps"), "defaulted: KubeVirt sets no bandwidthPerMigration; measure between two nodes with iperf3 -c NODE -P 8 -t 30 (S14)"));
+            entries.Add(new YamlEntry("bandwidth", YamlScalar.Raw(Bits(DefaultBandwidth)), "defaulted: KubeVirt sets no bandwidthPerMigration; measure between two nodes with iperf3 -c NODE -P 8 -t 30 (S14)"));
         }
 
         foreach (var (field, fallback) in new[] { ("parallelMigrationsPerCluster", DefaultParallelPerCluster), ("parallelOutboundMigrationsPerNode", DefaultParallelPerNode) })
@@ -248,9 +252,10 @@ public sealed class ClusterDescription(string name, string context, ClusterObjec
             return new YamlEntry("mtu", YamlScalar.Of(mtu), $"the MTU of attachment {Install}/{network}");
         }
 
-        return previous is not null
+        // A kept value equal to the default reads as the default: nothing tells them apart, and a re-run must write the same bytes.
+        return previous is { Migration.Mtu: not DefaultMtu }
             ? new YamlEntry("mtu", YamlScalar.Of(previous.Migration.Mtu), "kept from the previous file: the pod network's MTU is not in the API")
-            : new YamlEntry("mtu", YamlScalar.Of(1500), "defaulted: the pod network's MTU is not in the API; check with `ip link` in a virt-handler pod (S24)");
+            : new YamlEntry("mtu", YamlScalar.Of(DefaultMtu), "defaulted: the pod network's MTU is not in the API; check with `ip link` in a virt-handler pod (S24)");
     }
 
     private YamlEntry KubeletEntry()

@@ -86,6 +86,12 @@ public static class DiscoveryRun
 
         foreach (var (name, (target, objects, rates)) in read)
         {
+            if (!InventoryReadable(objects))
+            {
+                summary.Add($"{name}: VMs not readable; inventory-{name}.yaml left as it was");
+                continue;
+            }
+
             var (text, vms, stopped) = InventoryFile(request, target, objects, rates);
             files[$"inventory-{name}.yaml"] = text;
             summary.Add($"{name}: {objects.Of(ClusterReader.Nodes).Count} nodes, {objects.Of(ClusterReader.StorageClasses).Count} storage classes, {vms} running VMs{(stopped > 0 ? $" ({stopped} stopped, not listed)" : "")}, dirty rates for {rates.Guests.Values.Count(g => g.DirtyRate is not null)}");
@@ -93,6 +99,12 @@ public static class DiscoveryRun
 
         return new DiscoveryResult(files, problems, summary, read.Count);
     }
+
+    private static bool TopologyReadable(ClusterObjects objects) =>
+        objects.FailureOf(ClusterReader.Nodes) is null && objects.FailureOf(ClusterReader.KubeVirts) is null;
+
+    private static bool InventoryReadable(ClusterObjects objects) =>
+        objects.FailureOf(ClusterReader.VirtualMachines) is null && objects.FailureOf(ClusterReader.Instances) is null;
 
     private static async Task<MeasuredRates> RatesAsync(DiscoveryRequest request, string cluster, HttpClient http, CancellationToken cancel)
     {
@@ -122,16 +134,16 @@ public static class DiscoveryRun
         var previous = request.Previous.Topologies;
         var clusters = new SortedDictionary<string, YamlValue>(StringComparer.Ordinal);
         var notes = new SortedDictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (name, (target, objects)) in read)
+        // A cluster whose nodes or KubeVirt CR could not be read keeps its previous entry, so a partial run
+        // loses nothing; without one it is described from what could be read, each gap commented.
+        foreach (var target in request.Targets)
         {
-            var before = previous.SelectMany(t => t.Clusters).FirstOrDefault(c => c.Name == name);
-            clusters[name] = new ClusterDescription(name, target.Context, objects, before).Describe();
-        }
-
-        // A cluster that could not be read keeps its previous entry, so a partial run loses nothing.
-        foreach (var target in request.Targets.Where(t => !read.ContainsKey(t.Name)))
-        {
-            if (previous.SelectMany(t => t.Clusters).FirstOrDefault(c => c.Name == target.Name) is { } before)
+            var before = previous.SelectMany(t => t.Clusters).FirstOrDefault(c => c.Name == target.Name);
+            if (read.TryGetValue(target.Name, out var cluster) && (TopologyReadable(cluster.Objects) || before is null))
+            {
+                clusters[target.Name] = new ClusterDescription(target.Name, target.Context, cluster.Objects, before).Describe();
+            }
+            else if (before is not null)
             {
                 clusters[target.Name] = ModelWriter.Cluster(before);
                 notes[target.Name] = "not readable this time: the previous entry, unchanged";

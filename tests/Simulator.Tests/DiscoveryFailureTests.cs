@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Reconcile.Cli;
+using Reconcile.Compiler;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>
+/// `discover` when parts of the world do not answer: a context missing from the kubeconfig, an API
+/// server that is down, RBAC that forbids one kind, Prometheus down or refusing the query. Each is
+/// named, the rest is written, and the exit code (3) says the result is partial.
+/// </summary>
+public sealed class DiscoveryFailureTests
+{
+    private static (int Exit, string Out, string Error) Discover(string cwd, params string[] args) => DiscoveryTests.Discover(cwd, args);
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The simulator's kubeconfig with one more context, "gone", whose API server does not listen.</summary>
+    private static string KubeconfigWithDeadCluster(RunningSimulator sim)
+    {
+        var text = File.ReadAllText(sim.Kubeconfig)
+            .Replace("clusters:\n", $"clusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:{ClosedPort()}\n", StringComparison.Ordinal)
+            .Replace("contexts:\n", "contexts:\n- name: gone\n  context:\n    cluster: gone\n    user: simulator\n", StringComparison.Ordinal);
+        var path = Path.Combine(sim.Directory, "kubeconfig-with-gone");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_missing_context_a_dead_API_server_and_a_forbidden_kind_are_named_and_the_rest_is_written()
+    {
+        await using var sim = await RunningSimulator.Start("onprem-to-cloud");
+        Assert.Null(sim.Host.Faults.Add(new JsonObject { ["type"] = "forbid", ["cluster"] = "aws-euw1", ["resource"] = "storageclasses" }, DateTime.UtcNow));
+        var output = Path.Combine(sim.Directory, "plans");
+        var (exit, stdout, error) = Discover(sim.Directory, "--kubeconfig", KubeconfigWithDeadCluster(sim),
+            "--context", "ams-onprem", "--context", "aws-euw1", "--context", "gone", "--context", "nowhere", "--timeout", "5s", "--out", output);
+
+        Assert.Equal(ExitCodes.Partial, exit);
+        Assert.Contains("reconcile: discover: nowhere: context \"nowhere\" is not in kubeconfig", error);
+        Assert.Contains("reconcile: discover: gone: cluster unreachable through context \"gone\"", error);
+        Assert.Contains("reconcile: discover: aws-euw1: cannot read storageclasses.storage.k8s.io (HTTP 403): storageclasses.storage.k8s.io is forbidden", error);
+        Assert.DoesNotContain("RC1099", error);
+        Assert.Equal(["inventory-ams-onprem.yaml", "inventory-aws-euw1.yaml", "plan.schema.json", "topology.yaml"],
+            Directory.EnumerateFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("wrote plans/inventory-ams-onprem.yaml", stdout);
+
+        var topology = File.ReadAllText(Path.Combine(output, "topology.yaml"));
+        Assert.Contains("# INCOMPLETE: aws-euw1: cannot read storageclasses.storage.k8s.io (HTTP 403)", topology);
+        Assert.Contains("# INCOMPLETE: gone: cluster unreachable", topology);
+        Assert.Contains("storageClasses: []  # could not read storageclasses.storage.k8s.io: storageclasses.storage.k8s.io is forbidden", topology);
+        var result = PlanValidator.Validate([output], output);
+        Assert.DoesNotContain(result.Diagnostics, d => d.IsError);
+        Assert.Equal(28, result.Model.Inventories.Single(i => i.Cluster == "ams-onprem").Vms.Length);
+    }
+
+    [Fact]
+    public async Task A_cluster_that_cannot_be_read_keeps_its_entry_from_the_previous_run()
+    {
+        await using var sim = await RunningSimulator.Start("onprem-to-cloud");
+        var output = Path.Combine(sim.Directory, "plans");
+        Assert.Equal(0, Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ams-onprem", "--context", "aws-euw1", "--out", output).Exit);
+        var before = PlanValidator.Validate([output], output).Model.Topologies[0].Clusters.Single(c => c.Name == "aws-euw1");
+
+        // aws-euw1's API server now answers every request with a 503.
+        Assert.Null(sim.Host.Faults.Add(new JsonObject { ["type"] = "api-error", ["cluster"] = "aws-euw1", ["code"] = 503, ["count"] = 1000 }, DateTime.UtcNow));
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ams-onprem", "--context", "aws-euw1", "--out", output);
+        Assert.Equal(ExitCodes.Partial, exit);
+        Assert.Contains("aws-euw1: cannot read", error);
+        var after = PlanValidator.Validate([output], output).Model.Topologies[0].Clusters.Single(c => c.Name == "aws-euw1");
+        // Every kind failed, so nothing of it was read: its nodes and classes are the previous run's.
+        Assert.Equal(before.Nodes.Select(n => (n.Name, n.MemoryBytes, n.CpuModel)), after.Nodes.Select(n => (n.Name, n.MemoryBytes, n.CpuModel)));
+    }
+
+    [Fact]
+    public async Task Prometheus_down_or_refusing_the_query_is_named_and_the_rates_are_left_to_the_planner()
+    {
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var output = Path.Combine(sim.Directory, "plans");
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", $"http://127.0.0.1:{ClosedPort()}", "--out", output);
+        Assert.Equal(ExitCodes.Partial, exit);
+        Assert.Matches(@"ber-1: Prometheus at http://127\.0\.0\.1:\d+/ cannot be reached", error);
+        var inventory = File.ReadAllText(Path.Combine(output, "inventory-ber-1.yaml"));
+        Assert.Contains("(FAILED, see topology.yaml; rates from an earlier file are kept)", inventory);
+        Assert.Contains("# dirtyRate: no kubevirt_vmi_dirty_rate_bytes_per_second samples in the lookback", inventory);
+        Assert.DoesNotContain("\n      dirtyRate:", inventory);
+
+        using var refusing = new RefusingPrometheus();
+        (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", refusing.Url, "--out", output);
+        Assert.Equal(ExitCodes.Partial, exit);
+        Assert.Contains("refused the query (HTTP 422, bad_data): 1:1: parse error: unknown function", error);
+        Assert.Contains("quantile_over_time(0.95, kubevirt_vmi_dirty_rate_bytes_per_second[7d])", refusing.Queries.First());
+    }
+
+    [Fact]
+    public async Task A_file_discover_did_not_write_is_never_overwritten_and_a_rerun_is_byte_identical_and_keeps_measured_links()
+    {
+        await using var sim = await RunningSimulator.Start("onprem-to-cloud");
+        var output = Path.Combine(sim.Directory, "plans");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "topology.yaml"), "# my own topology\n");
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ams-onprem", "--context", "aws-euw1", "--out", output);
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("topology.yaml exists and was not written by discover", error);
+        Assert.Equal("# my own topology\n", File.ReadAllText(Path.Combine(output, "topology.yaml")));
+        Assert.Equal(["topology.yaml"], Directory.EnumerateFiles(output).Select(Path.GetFileName));
+
+        File.Delete(Path.Combine(output, "topology.yaml"));
+        string[] args = ["--kubeconfig", sim.Kubeconfig, "--context", "ams-onprem", "--context", "aws-euw1", "--out", output];
+        Assert.Equal(0, Discover(sim.Directory, args).Exit);
+        var first = Directory.EnumerateFiles(output).Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+        Assert.Equal(0, Discover(sim.Directory, args).Exit);
+        Assert.Equal(first, Directory.EnumerateFiles(output).Order(StringComparer.Ordinal).Select(File.ReadAllText));
+
+        // The operator measures the link; the next run keeps the figures.
+        var topology = Path.Combine(output, "topology.yaml");
+        var measured = File.ReadAllText(topology).Replace("    - between: [ams-onprem, aws-euw1]", "    - between: [ams-onprem, aws-euw1]\n      latency: 4ms\n      bandwidth: 20Gbps", StringComparison.Ordinal);
+        File.WriteAllText(topology, measured);
+        Assert.Contains("bandwidth: 20Gbps", measured);
+        Assert.Equal(0, Discover(sim.Directory, args).Exit);
+        var link = PlanValidator.Validate([output], output).Model.Topologies[0].Links.Single();
+        Assert.Equal((TimeSpan.FromMilliseconds(4), 20_000_000_000L), (link.Latency, link.BandwidthBitsPerSecond));
+    }
+
+    /// <summary>An HTTP server on 127.0.0.1 that answers every Prometheus query with the API's error body, as Prometheus does for a query it cannot run.</summary>
+    private sealed class RefusingPrometheus : IDisposable
+    {
+        private readonly HttpListener listener = new();
+        private readonly Task serving;
+
+        public RefusingPrometheus()
+        {
+            var port = ClosedPort();
+            Url = $"http://127.0.0.1:{port}/";
+            listener.Prefixes.Add(Url);
+            listener.Start();
+            serving = Task.Run(async () =>
+            {
+                while (listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try
+                    {
+                        context = await listener.GetContextAsync();
+                    }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                    {
+                        return;
+                    }
+
+                    Queries.Enqueue(context.Request.QueryString["query"] ?? "");
+                    var body = Encoding.UTF8.GetBytes("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: unknown function\"}");
+                    context.Response.StatusCode = 422;
+                    context.Response.ContentType = "application/json";
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public string Url { get; }
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Queries { get; } = new();
+
+        public void Dispose()
+        {
+            listener.Stop();
+            listener.Close();
+            serving.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+}
