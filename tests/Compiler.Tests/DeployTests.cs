@@ -56,6 +56,19 @@ public sealed class DeployTests
         Assert.DoesNotContain(rules, r => r!["verbs"]!.AsArray().Any(v => v!.GetValue<string>() == "*"));
     }
 
+    [Fact]
+    public void The_discovery_ClusterRole_grants_get_and_list_on_exactly_what_discover_reads()
+    {
+        var objects = Objects(File.ReadAllText(Repository.PathOf("deploy", "discovery-rbac.yaml")), "discovery-rbac.yaml");
+        var rules = objects.Single(o => o["kind"]!.GetValue<string>() == "ClusterRole")["rules"]!.AsArray().OfType<JsonObject>().ToList();
+        Assert.All(rules, r => Assert.Equal(["get", "list"], r["verbs"]!.AsArray().Select(v => v!.GetValue<string>())));
+        var granted = rules.SelectMany(r => r["apiGroups"]!.AsArray().SelectMany(g => r["resources"]!.AsArray().Select(p => (Group: g!.GetValue<string>(), Plural: p!.GetValue<string>())))).ToHashSet();
+        var read = Reconciler.Discovery.ClusterReader.Resources.Select(r => (r.Group, r.Plural)).ToHashSet();
+        Assert.Equal(read.Order(), granted.Order());
+        var binding = objects.Single(o => o["kind"]!.GetValue<string>() == "ClusterRoleBinding");
+        Assert.Equal("reconcile-discover", binding["roleRef"]!["name"]!.GetValue<string>());
+    }
+
     [SkippableFact]
     public void Kubectl_kustomize_renders_the_deploy_folder()
     {

@@ -129,6 +129,28 @@ public sealed class DiscoveryFailureTests
         Assert.Equal((TimeSpan.FromMilliseconds(4), 20_000_000_000L), (link.Latency, link.BandwidthBitsPerSecond));
     }
 
+    [Fact]
+    public async Task What_a_faulty_cluster_holds_cannot_change_the_files_structure_and_validate_points_at_it()
+    {
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var store = sim.Host.World.Clusters["ber-1"].Store;
+        var vm = store.Get(Api.ResourceRegistry.VirtualMachine, "monitoring", "grafana-0")!;
+        vm["metadata"]!["labels"]!["app"] = "grafana\n      evil: {injected: true}  # ";
+        store.Update(Api.ResourceRegistry.VirtualMachine, "monitoring", "grafana-0", vm, "someone");
+        var output = Path.Combine(sim.Directory, "plans");
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--out", output);
+        Assert.True(exit == 0, error);
+
+        var inventory = Path.Combine(output, "inventory-ber-1.yaml");
+        var text = File.ReadAllText(inventory);
+        Assert.Contains("labels: {app: \"grafana\\n      evil: {injected: true}  # \"}", text);
+        var result = PlanValidator.Validate([output], output);
+        var line = text.Split('\n').ToList().FindIndex(l => l.Contains("evil", StringComparison.Ordinal)) + 1;
+        var diagnostic = Assert.Single(result.Diagnostics, d => d.IsError);
+        Assert.Equal(("RC1014", "inventory-ber-1.yaml", line), (diagnostic.Code, Path.GetFileName(diagnostic.Location.File), diagnostic.Location.Line));
+        Assert.DoesNotContain(result.Model.Inventories.SelectMany(i => i.Vms), v => v.Labels.ContainsKey("evil"));
+    }
+
     /// <summary>An HTTP server on 127.0.0.1 that answers every Prometheus query with the API's error body, as Prometheus does for a query it cannot run.</summary>
     private sealed class RefusingPrometheus : IDisposable
     {

@@ -96,6 +96,29 @@ public sealed class KubectlTests
     }
 
     [SkippableFact]
+    public async Task What_discover_reads_is_served_as_kubectl_expects_it()
+    {
+        Kubectl();
+        await using var sim = await RunningSimulator.Start("fra-to-sgp");
+        string Get(params string[] args)
+        {
+            var (exit, output, error) = Run(sim, ["--context", "fra-1", .. args]);
+            Assert.True(exit == 0, error);
+            return output.Trim();
+        }
+
+        Assert.Equal("WaitForFirstConsumer", Get("get", "storageclass", "ceph-rbd", "-o", "jsonpath={.volumeBindingMode}"));
+        Assert.Equal("ReadWriteMany", Get("get", "storageprofiles.cdi.kubevirt.io", "ceph-rbd", "-o", "jsonpath={.status.claimPropertySets[0].accessModes[0]}"));
+        var claim = Get("get", "pvc", "-n", "payments", "-o", "jsonpath={.items[0].spec.volumeName}");
+        Assert.Equal("Retain", Get("get", "pv", claim, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"));
+        Assert.Contains("kubevirt/migration-net", Get("get", "network-attachment-definitions", "-A", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}"));
+        Assert.Equal((64L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture), Get("get", "node", "fra-1-w1", "-o", "jsonpath={.status.allocatable.hugepages-1Gi}"));
+        Assert.Equal("true", Get("get", "node", "fra-1-w1", "-o", "jsonpath={.metadata.labels.cpumanager}"));
+        var vmi = Get("get", "vmi", "-n", "payments", "-o", "jsonpath={.items[0].metadata.name}");
+        Assert.Equal("rhel", Get("get", "vmi", vmi, "-n", "payments", "-o", "jsonpath={.status.guestOSInfo.id}"));
+    }
+
+    [SkippableFact]
     public async Task The_static_manifests_compile_writes_apply_with_kubectl_and_label_the_running_VMs()
     {
         Kubectl();
