@@ -15,6 +15,26 @@ var clusters = int.Parse(Value("--clusters") ?? "20", CultureInfo.InvariantCultu
 var repo = FindRepository();
 var planAt = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
+// --write SIZE DIR: the fleet as plan files (topology.yaml, inventory-CLUSTER.yaml, plan.yaml), for the
+// process-level harness (bench/compile-vs-helm.sh) and for users to try.
+if (Value("--write") is { } writeSize)
+{
+    var directory = options[options.IndexOf("--write") + 2];
+    var shape = new FleetShape(int.Parse(writeSize, CultureInfo.InvariantCulture), clusters, options.Contains("--windows"), int.Parse(Value("--gbps") ?? "40", CultureInfo.InvariantCulture));
+    var (t, i, p) = FleetGenerator.Generate(shape);
+    Directory.CreateDirectory(directory);
+    File.WriteAllText(Path.Combine(directory, "topology.yaml"), t);
+    foreach (var document in i.Split("---\n", StringSplitOptions.RemoveEmptyEntries))
+    {
+        var cluster = document[(document.IndexOf("cluster: ", StringComparison.Ordinal) + 9)..].Split('\n')[0];
+        File.WriteAllText(Path.Combine(directory, $"inventory-{cluster}.yaml"), document);
+    }
+
+    File.WriteAllText(Path.Combine(directory, "plan.yaml"), p);
+    Console.WriteLine($"wrote {shape.Vms} VMs on {shape.Clusters} clusters to {directory}");
+    return;
+}
+
 // --once SIZE: one validate+plan in a fresh process, for measuring peak memory from outside
 // (e.g. /usr/bin/time -v); the YAML is generated before the clock and the memory baseline start.
 if (Value("--once") is { } once)
