@@ -258,25 +258,29 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         }
 
         text = text.TrimStart('\n').TrimEnd() + "\n";
-        var documents = new List<PlanDocument>();
-        var problems = new List<Diagnostic>();
-        PlanLoader.LoadText(source.DisplayPath, text, documents, problems);
-        if (problems.Count > 0 || documents.Count != 1 || documents[0].Root is not System.Text.Json.Nodes.JsonObject root ||
-            expectKind && root["kind"] is null)
+        if (RenderedYamlCheck.Problem(text, expectKind) is { } problem)
         {
-            diagnostics.Add(DiagnosticCatalog.RenderedYamlInvalid.At(SourceLocation.StartOf(source.DisplayPath),
-                $"template {name} rendered {(problems.Count > 0 ? "text that does not parse: " + problems[0].Message : "something other than one Kubernetes object")}"));
+            diagnostics.Add(DiagnosticCatalog.RenderedYamlInvalid.At(SourceLocation.StartOf(source.DisplayPath), $"template {name} rendered {problem}"));
             return null;
         }
 
         return text;
     }
 
-    /// <summary>Scriban's built-ins without `date` (a clock) and `include` beyond the confined loader.</summary>
-    private static BuiltinFunctions Builtins()
+    /// <summary>
+    /// Scriban's built-ins without `date` (a clock) and `include` beyond the confined loader. Built once:
+    /// each BuiltinFunctions deep-copies Scriban's defaults, and its members are read-only, so every
+    /// render shares it.
+    /// </summary>
+    private static readonly BuiltinFunctions SharedBuiltins = CreateBuiltins();
+
+    private static BuiltinFunctions Builtins() => SharedBuiltins;
+
+    private static BuiltinFunctions CreateBuiltins()
     {
         var builtins = new BuiltinFunctions();
         builtins.Remove("date");
+        builtins.IsReadOnly = true;
         return builtins;
     }
 
