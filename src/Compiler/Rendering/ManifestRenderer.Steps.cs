@@ -22,18 +22,34 @@ public sealed partial class ManifestRenderer
         var plan = scope.Plan;
         var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var manifests = new Dictionary<string, StepManifest>(StringComparer.Ordinal);
-        foreach (var step in graph.Steps)
+        // Steps render independently: contiguous ranges go to workers in parallel, and their files,
+        // manifests and diagnostics are merged back in step order, so the output does not depend on timing.
+        var steps = graph.Steps;
+        var ranges = Math.Clamp(steps.Count / 64, 1, Environment.ProcessorCount * 4);
+        var parts = new (List<RenderedFile> Files, List<(string Id, StepManifest Manifest)> Manifests, ManifestRenderer Worker)[ranges];
+        Parallel.For(0, ranges, range =>
         {
-            if (step.Kind is StepKind.Verify or StepKind.Gate)
+            var worker = Worker();
+            var (own, rendered) = (new List<RenderedFile>(), new List<(string, StepManifest)>());
+            for (var i = range * steps.Count / ranges; i < (range + 1) * steps.Count / ranges; i++)
             {
-                manifests[step.Id] = new StepManifest(step.Id, step.Kind == StepKind.Verify ? StepAction.Verify : StepAction.Gate, [], [], null);
-                continue;
+                var step = steps[i];
+                rendered.Add((step.Id, step.Kind is StepKind.Verify or StepKind.Gate
+                    ? new StepManifest(step.Id, step.Kind == StepKind.Verify ? StepAction.Verify : StepAction.Gate, [], [], null)
+                    : worker.RenderStep(scope, own, step, vms[step.Vm!], moves[step.Move!])));
             }
 
-            var vm = vms[step.Vm!];
-            var move = moves[step.Move!];
-            manifests[step.Id] = RenderStep(scope, files, step, vm, move);
+            parts[range] = (own, rendered, worker);
+        });
+        var manifests = new Dictionary<string, StepManifest>(StringComparer.Ordinal);
+        foreach (var (own, rendered, worker) in parts)
+        {
+            files.AddRange(own);
+            diagnostics.AddRange(worker.diagnostics);
+            foreach (var (id, manifest) in rendered)
+            {
+                manifests[id] = manifest;
+            }
         }
 
         return manifests;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Facts;
@@ -34,8 +35,15 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
     /// <summary>KubeVirt's default synchronization-controller port (spec.synchronizationPort, kubevirt-facts §6).</summary>
     public const int SynchronizationPort = 9185;
 
+    /// <summary>Each template read once per compile, shared by the workers that render steps in parallel.</summary>
+    private ConcurrentDictionary<string, Lazy<(string Text, string DisplayPath)?>> sources = new(StringComparer.Ordinal);
+
+    /// <summary>Each template parsed once per renderer: a worker parses its own, so no parsed template is evaluated by two threads at once.</summary>
     private readonly Dictionary<string, Template> parsed = new(StringComparer.Ordinal);
     private readonly List<Diagnostic> diagnostics = [];
+
+    /// <summary>A renderer for one worker: its own diagnostics and parsed templates, the same template texts.</summary>
+    private ManifestRenderer Worker() => new(templates) { sources = sources };
 
     public RenderResult Render(ExecutionGraph graph, PlanScope scope)
     {
@@ -207,7 +215,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
     /// <summary>Parses (once), renders and checks one template; null when it failed (and diagnostics say why).</summary>
     private string? RenderFile(string name, string variable, ScriptObject data, bool expectKind = true)
     {
-        if (templates.Read(name) is not { } source)
+        if (sources.GetOrAdd(name, key => new(() => templates.Read(key))).Value is not { } source)
         {
             diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(SourceLocation.StartOf("templates/" + name), $"template {name} does not exist"));
             return null;
