@@ -42,8 +42,11 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
     private readonly Dictionary<string, Template> parsed = new(StringComparer.Ordinal);
     private readonly List<Diagnostic> diagnostics = [];
 
-    /// <summary>A renderer for one worker: its own diagnostics and parsed templates, the same template texts.</summary>
-    private ManifestRenderer Worker() => new(templates) { sources = sources };
+    /// <summary>The structure check of rendered objects, with the skeletons that passed, shared by the workers.</summary>
+    private RenderedYamlCheck check = new();
+
+    /// <summary>A renderer for one worker: its own diagnostics and parsed templates, the same template texts and check.</summary>
+    private ManifestRenderer Worker() => new(templates) { sources = sources, check = check };
 
     public RenderResult Render(ExecutionGraph graph, PlanScope scope)
     {
@@ -266,7 +269,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         }
 
         text = text.TrimStart('\n').TrimEnd() + "\n";
-        if (RenderedYamlCheck.Problem(text, expectKind) is { } problem)
+        if (check.Check(text, expectKind) is { } problem)
         {
             diagnostics.Add(DiagnosticCatalog.RenderedYamlInvalid.At(SourceLocation.StartOf(source.DisplayPath), $"template {name} rendered {problem}"));
             return null;

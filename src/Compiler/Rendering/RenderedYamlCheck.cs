@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -10,9 +12,191 @@ namespace Reconcile.Compiler.Rendering;
 /// object (tens of thousands for a large fleet); the reconciler parses the files for real when it
 /// applies them.
 /// </summary>
-internal static class RenderedYamlCheck
+/// <remarks>
+/// Objects of one template differ mostly in their quoted values, and the content of a well-formed
+/// double-quoted scalar cannot change a document's structure. So a text is first reduced to its
+/// skeleton: every double-quoted value (not key) that starts where a scalar may start, holds only
+/// YAML's escapes and no line break, becomes <c>""</c>. A skeleton that passed once passes again;
+/// anything else (a new skeleton, an odd escape, a quoted line break) is parsed in full.
+/// </remarks>
+internal sealed class RenderedYamlCheck
 {
+    private readonly ConcurrentDictionary<string, byte> passed = new(StringComparer.Ordinal);
+    private int fullParses;
+
+    /// <summary>How many texts were parsed in full (for tests).</summary>
+    public int FullParses => fullParses;
+
     /// <summary>Null when the text is one such object, else what is wrong with it.</summary>
+    public string? Check(string text, bool expectKind)
+    {
+        var skeleton = Skeleton(text) is { } shape ? (expectKind ? "k" : "-") + shape : null;
+        if (skeleton is not null && passed.ContainsKey(skeleton))
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref fullParses);
+        var problem = Problem(text, expectKind);
+        if (problem is null && skeleton is not null)
+        {
+            passed.TryAdd(skeleton, 0);
+        }
+
+        return problem;
+    }
+
+    /// <summary>
+    /// The text with its double-quoted values emptied, or null when the text is not plain enough for that
+    /// to be safe: it may hold plain scalars, "key": and "value" double-quoted scalars after ": " or a
+    /// line's "- ", and empty {} or []; anything else (single quotes, comments, block scalars, anchors,
+    /// tags, flow collections with content, a quoted scalar elsewhere, an escape YAML does not know, a
+    /// quoted line break) is left to the full parse.
+    /// </summary>
+    internal static string? Skeleton(string text)
+    {
+        var shape = new StringBuilder(text.Length);
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (c is '{' or '[')
+            {
+                if (i + 1 >= text.Length || text[i + 1] != (c == '{' ? '}' : ']'))
+                {
+                    return null;
+                }
+
+                shape.Append(c).Append(text[i + 1]);
+                i += 2;
+                continue;
+            }
+
+            if (c is '\'' or '#' or '|' or '>' or '&' or '*' or '!' or '%' or '@' or '`' or '?' or '\t' or '}' or ']')
+            {
+                return null;
+            }
+
+            if (c != '"')
+            {
+                shape.Append(c);
+                i++;
+                continue;
+            }
+
+            var context = Context(text, i);
+            if (context == Opening.None)
+            {
+                return null;
+            }
+
+            var end = i + 1;
+            while (end < text.Length && text[end] != '"')
+            {
+                if (text[end] is '\n' or '\r')
+                {
+                    return null;
+                }
+
+                var length = text[end] == '\\' ? EscapeLength(text, end) : 1;
+                if (length == 0)
+                {
+                    return null;
+                }
+
+                end += length;
+            }
+
+            if (end >= text.Length)
+            {
+                return null;
+            }
+
+            var after = end + 1;
+            while (after < text.Length && text[after] == ' ')
+            {
+                after++;
+            }
+
+            var key = after < text.Length && text[after] == ':';
+            if (!key && context == Opening.LineStart)
+            {
+                // A quoted line that is not a key may continue a plain scalar: parse it.
+                return null;
+            }
+
+            // A key stays as it is (duplicate keys must still be found); a value's content goes.
+            shape.Append(key ? text.AsSpan(i, end + 1 - i) : "\"\"");
+            i = end + 1;
+        }
+
+        return shape.ToString();
+    }
+
+    private enum Opening
+    {
+        None,
+        LineStart,
+        Value,
+    }
+
+    /// <summary>Where a quote at <paramref name="at"/> stands: first on its line (after "- " items), after ": ", or elsewhere.</summary>
+    private static Opening Context(string text, int at)
+    {
+        var before = at - 1;
+        var spaces = 0;
+        while (before >= 0 && text[before] == ' ')
+        {
+            before--;
+            spaces++;
+        }
+
+        if (before >= 0 && text[before] == ':' && spaces > 0)
+        {
+            return Opening.Value;
+        }
+
+        // Only spaces and "- " sequence indicators back to the line's start; after one, it is an item's value.
+        var item = false;
+        while (before >= 0 && text[before] != '\n')
+        {
+            if (text[before] == '-' && spaces > 0)
+            {
+                (item, spaces) = (true, 0);
+                before--;
+                continue;
+            }
+
+            if (text[before] != ' ')
+            {
+                return Opening.None;
+            }
+
+            spaces++;
+            before--;
+        }
+
+        return item ? Opening.Value : Opening.LineStart;
+    }
+
+    /// <summary>The length of the escape at <paramref name="at"/> (a backslash) when YAML 1.2 knows it, else 0.</summary>
+    private static int EscapeLength(string text, int at)
+    {
+        if (at + 1 >= text.Length)
+        {
+            return 0;
+        }
+
+        var hex = text[at + 1] switch { 'x' => 2, 'u' => 4, 'U' => 8, _ => -1 };
+        if (hex < 0)
+        {
+            return text[at + 1] is '0' or 'a' or 'b' or 't' or 'n' or 'v' or 'f' or 'r' or 'e' or ' ' or '"' or '/' or '\\' or 'N' or '_' or 'L' or 'P' ? 2 : 0;
+        }
+
+        return at + 2 + hex <= text.Length && text.AsSpan(at + 2, hex).ContainsAnyExcept("0123456789abcdefABCDEF") is false ? 2 + hex : 0;
+    }
+
+    /// <summary>Null when the text is one such object, else what is wrong with it (always a full parse).</summary>
     public static string? Problem(string text, bool expectKind)
     {
         try
