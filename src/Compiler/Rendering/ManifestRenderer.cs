@@ -240,17 +240,11 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             return null;
         }
 
-        var context = new TemplateContext(Builtins())
-        {
-            StrictVariables = true,
-            LoopLimit = 100_000,
-            RecursiveLimit = 16,
-            // A template's regex runs once per object; a catastrophic pattern must fail fast, not hang the compile.
-            RegexTimeOut = TimeSpan.FromMilliseconds(250),
-            TemplateLoader = templates,
-            EnableRelaxedMemberAccess = false,
-        };
+        // One context per renderer, reused: building a TemplateContext costs more than rendering a small
+        // object. Each render gets its own globals and output; a failed render drops the context.
+        var context = this.context ??= NewContext();
         context.PushGlobal(new ScriptObject { [variable] = data });
+        context.PushOutput();
         string text;
         try
         {
@@ -258,14 +252,22 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         }
         catch (ScriptRuntimeException e)
         {
+            this.context = null;
             diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(At(source.DisplayPath, e.Span), e.OriginalMessage));
             return null;
         }
         catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
         {
+            this.context = null;
             diagnostics.Add(DiagnosticCatalog.TemplateRuntime.At(SourceLocation.StartOf(source.DisplayPath),
                 $"template {name}: the regular expression /{e.Pattern}/ took longer than {e.MatchTimeout.TotalMilliseconds} ms on a value of {e.Input.Length} characters"));
             return null;
+        }
+
+        if (this.context is not null)
+        {
+            context.PopOutput();
+            context.PopGlobal();
         }
 
         text = text.TrimStart('\n').TrimEnd() + "\n";
@@ -277,6 +279,19 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
 
         return text;
     }
+
+    private TemplateContext? context;
+
+    private TemplateContext NewContext() => new(Builtins())
+    {
+        StrictVariables = true,
+        LoopLimit = 100_000,
+        RecursiveLimit = 16,
+        // A template's regex runs once per object; a catastrophic pattern must fail fast, not hang the compile.
+        RegexTimeOut = TimeSpan.FromMilliseconds(250),
+        TemplateLoader = templates,
+        EnableRelaxedMemberAccess = false,
+    };
 
     /// <summary>
     /// Scriban's built-ins without `date` (a clock) and `include` beyond the confined loader. Built once:
