@@ -16,18 +16,26 @@ public sealed class DiscoveryFailureTests
 {
     private static (int Exit, string Out, string Error) Discover(string cwd, params string[] args) => DiscoveryTests.Discover(cwd, args);
 
-    private static int ClosedPort()
+    /// <summary>
+    /// A port on 127.0.0.1 that refuses connections and that no other test can take meanwhile: bound by a
+    /// socket that never listens (connecting gets a reset), released when disposed.
+    /// </summary>
+    private sealed class RefusingPort : IDisposable
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        private readonly Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        public RefusingPort() => socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        public int Port => ((IPEndPoint)socket.LocalEndPoint!).Port;
+
+        public void Dispose() => socket.Dispose();
     }
 
     /// <summary>The simulator's kubeconfig with one more context, "gone", whose API server does not listen.</summary>
-    private static string KubeconfigWithDeadCluster(RunningSimulator sim)
+    private static string KubeconfigWithDeadCluster(RunningSimulator sim, int port)
     {
         var text = File.ReadAllText(sim.Kubeconfig)
-            .Replace("clusters:\n", $"clusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:{ClosedPort()}\n", StringComparison.Ordinal)
+            .Replace("clusters:\n", $"clusters:\n- name: gone\n  cluster:\n    server: http://127.0.0.1:{port}\n", StringComparison.Ordinal)
             .Replace("contexts:\n", "contexts:\n- name: gone\n  context:\n    cluster: gone\n    user: simulator\n", StringComparison.Ordinal);
         var path = Path.Combine(sim.Directory, "kubeconfig-with-gone");
         File.WriteAllText(path, text);
@@ -40,7 +48,8 @@ public sealed class DiscoveryFailureTests
         await using var sim = await RunningSimulator.Start("onprem-to-cloud");
         Assert.Null(sim.Host.Faults.Add(new JsonObject { ["type"] = "forbid", ["cluster"] = "aws-euw1", ["resource"] = "storageclasses" }, DateTime.UtcNow));
         var output = Path.Combine(sim.Directory, "plans");
-        var (exit, stdout, error) = Discover(sim.Directory, "--kubeconfig", KubeconfigWithDeadCluster(sim),
+        using var dead = new RefusingPort();
+        var (exit, stdout, error) = Discover(sim.Directory, "--kubeconfig", KubeconfigWithDeadCluster(sim, dead.Port),
             "--context", "ams-onprem", "--context", "aws-euw1", "--context", "gone", "--context", "nowhere", "--timeout", "5s", "--out", output);
 
         Assert.Equal(ExitCodes.Partial, exit);
@@ -84,7 +93,8 @@ public sealed class DiscoveryFailureTests
     {
         await using var sim = await RunningSimulator.Start("node-drain");
         var output = Path.Combine(sim.Directory, "plans");
-        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", $"http://127.0.0.1:{ClosedPort()}", "--out", output);
+        using var down = new RefusingPort();
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", $"http://127.0.0.1:{down.Port}", "--out", output);
         Assert.Equal(ExitCodes.Partial, exit);
         Assert.Matches(@"ber-1: Prometheus at http://127\.0\.0\.1:\d+/ cannot be reached", error);
         var inventory = File.ReadAllText(Path.Combine(output, "inventory-ber-1.yaml"));
@@ -151,38 +161,39 @@ public sealed class DiscoveryFailureTests
         Assert.DoesNotContain(result.Model.Inventories.SelectMany(i => i.Vms), v => v.Labels.ContainsKey("evil"));
     }
 
-    /// <summary>An HTTP server on 127.0.0.1 that answers every Prometheus query with the API's error body, as Prometheus does for a query it cannot run.</summary>
+    /// <summary>
+    /// An HTTP server on 127.0.0.1 that answers every Prometheus query with the API's error body, as
+    /// Prometheus does for a query it cannot run. A plain TcpListener (HttpListener's endpoints are shared
+    /// by the whole test process, where other tests run listeners of their own).
+    /// </summary>
     private sealed class RefusingPrometheus : IDisposable
     {
-        private readonly HttpListener listener = new();
+        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource stop = new();
         private readonly Task serving;
 
         public RefusingPrometheus()
         {
-            var port = ClosedPort();
-            Url = $"http://127.0.0.1:{port}/";
-            listener.Prefixes.Add(Url);
             listener.Start();
+            Url = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/";
             serving = Task.Run(async () =>
             {
-                while (listener.IsListening)
+                while (!stop.IsCancellationRequested)
                 {
-                    HttpListenerContext context;
                     try
                     {
-                        context = await listener.GetContextAsync();
+                        using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                        await using var stream = client.GetStream();
+                        var head = await ReadHead(stream);
+                        var target = head.Split(' ') is [_, var path, ..] ? path : "";
+                        Queries.Enqueue(Uri.UnescapeDataString(target[(target.IndexOf("query=", StringComparison.Ordinal) + 6)..]).Replace('+', ' '));
+                        var body = Encoding.UTF8.GetBytes("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: unknown function\"}");
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+                        await stream.WriteAsync(body);
                     }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                    catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
                     {
-                        return;
                     }
-
-                    Queries.Enqueue(context.Request.QueryString["query"] ?? "");
-                    var body = Encoding.UTF8.GetBytes("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: unknown function\"}");
-                    context.Response.StatusCode = 422;
-                    context.Response.ContentType = "application/json";
-                    await context.Response.OutputStream.WriteAsync(body);
-                    context.Response.Close();
                 }
             });
         }
@@ -191,11 +202,30 @@ public sealed class DiscoveryFailureTests
 
         public System.Collections.Concurrent.ConcurrentQueue<string> Queries { get; } = new();
 
+        private static async Task<string> ReadHead(NetworkStream stream)
+        {
+            var head = new StringBuilder();
+            var buffer = new byte[4096];
+            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await stream.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            return head.ToString();
+        }
+
         public void Dispose()
         {
+            stop.Cancel();
             listener.Stop();
-            listener.Close();
             serving.Wait(TimeSpan.FromSeconds(5));
+            stop.Dispose();
         }
     }
 }

@@ -54,7 +54,9 @@ public sealed class GitCredentialTests
 
         public void Dispose()
         {
-            listener.Stop();
+            // Close alone: after Stop, Close removes the prefixes again, and the managed HttpListener then
+            // binds the port anew to find its endpoint, which fails when another listener took the port
+            // meanwhile ("Address already in use", seen in CI).
             listener.Close();
             serving.Wait(TimeSpan.FromSeconds(5));
         }

@@ -30,32 +30,60 @@ internal sealed class RealPrometheus : IAsyncDisposable
     {
         var binary = Binary();
         var dir = new TempDirectory();
-        var port = FreePort();
         File.WriteAllText(dir.File("prometheus.yml"), $$"""
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
               - job_name: simulator
                 static_configs: [{targets: ["{{target.Authority}}"]}]
             """);
-        var start = new ProcessStartInfo(binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { $"--config.file={dir.File("prometheus.yml")}", $"--storage.tsdb.path={dir.File("data")}", $"--web.listen-address=127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(arg);
-        }
 
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var prometheus = new RealPrometheus(process, dir, new Uri($"http://127.0.0.1:{port}/"));
-        await prometheus.WaitFor(async () => (await prometheus.http.GetAsync(new Uri(prometheus.Url, "-/ready"))).IsSuccessStatusCode, "ready");
-        return prometheus;
+        // The free port is found by binding and closing it; another test may take it before Prometheus
+        // binds it, and Prometheus then exits at once: try again on another port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var start = new ProcessStartInfo(binary)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in new[] { $"--config.file={dir.File("prometheus.yml")}", $"--storage.tsdb.path={dir.File("data")}", $"--web.listen-address=127.0.0.1:{port}" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var prometheus = new RealPrometheus(process, dir, new Uri($"http://127.0.0.1:{port}/"));
+            var until = DateTime.UtcNow.AddMinutes(1);
+            while (!process.HasExited && DateTime.UtcNow < until)
+            {
+                try
+                {
+                    if ((await prometheus.http.GetAsync(new Uri(prometheus.Url, "-/ready"))).IsSuccessStatusCode)
+                    {
+                        return prometheus;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(250);
+            }
+
+            var exitCode = process.HasExited ? process.ExitCode : (int?)null;
+            await prometheus.StopProcess();
+            if (exitCode is null || attempt == 3)
+            {
+                dir.Dispose();
+                Assert.Fail($"prometheus: not ready within a minute{(exitCode is { } code ? $", exited with {code} {attempt} times" : "")}");
+            }
+        }
     }
 
     /// <summary>The value of an instant query that returns one sample, or null.</summary>
@@ -96,7 +124,7 @@ internal sealed class RealPrometheus : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task StopProcess()
     {
         if (!process.HasExited)
         {
@@ -106,6 +134,11 @@ internal sealed class RealPrometheus : IAsyncDisposable
 
         process.Dispose();
         http.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopProcess();
         dir.Dispose();
     }
 }
