@@ -1,16 +1,20 @@
 namespace Reconcile.Cli;
 
 /// <summary>
-/// Writes a set of files so that DIR holds either all of them or what it held before: everything goes
-/// into a temporary sibling directory first, which then takes DIR's place. Replacing deletes what DIR
-/// held, so DIR must be Reconcile's own: new, empty, or written by an earlier run (its marker file
-/// lists what that run wrote, and nothing else may have been added since); and it may not overlap the
-/// inputs (the plans, the templates) in either direction.
+/// Writes a set of files so that DIR holds exactly them. A new or empty DIR is written in a temporary
+/// sibling directory first, which then takes its place. A DIR an earlier run wrote is updated in place,
+/// touching only what changed (<see cref="Update"/>). Either way what DIR held may be deleted, so DIR
+/// must be Reconcile's own: new, empty, or written by an earlier run (its marker file lists what that
+/// run wrote, and nothing else may have been added since); and it may not overlap the inputs (the
+/// plans, the templates) in either direction.
 /// </summary>
 public static class OutputDirectory
 {
     /// <summary>The marker an output directory carries: the files the run wrote, one relative path per line.</summary>
     public const string MarkerFile = ".reconcile-output";
+
+    /// <summary>The suffix of the files an update writes before renaming them into place; an interrupted run's are removed by the next.</summary>
+    public const string TemporarySuffix = ".reconcile-tmp";
 
     /// <summary>Writes the files, or returns why it could not (nothing at DIR changed then).</summary>
     public static string? TryReplace(string directory, IReadOnlyDictionary<string, string> files, IEnumerable<string> inputs)
@@ -62,6 +66,12 @@ public static class OutputDirectory
             .Where(p => !Directory.Exists(p) || new DirectoryInfo(p).LinkTarget is not null)
             .Select(p => Path.GetRelativePath(full, p).Replace('\\', '/'))
             .Where(p => p != MarkerFile).Order(StringComparer.Ordinal).ToList();
+        if (File.Exists(Path.Combine(full, MarkerFile)))
+        {
+            // What an interrupted update left before renaming it into place is reconcile's too.
+            present = [.. present.Where(p => !p.EndsWith(TemporarySuffix, StringComparison.Ordinal))];
+        }
+
         if (present.Count == 0)
         {
             return null;
@@ -86,6 +96,12 @@ public static class OutputDirectory
 
     private static void Replace(string full, IReadOnlyDictionary<string, string> files)
     {
+        if (File.Exists(Path.Combine(full, MarkerFile)))
+        {
+            Update(full, files);
+            return;
+        }
+
         var parent = Path.GetDirectoryName(full) ?? ".";
         Directory.CreateDirectory(parent);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
@@ -133,5 +149,66 @@ public static class OutputDirectory
                 Directory.Delete(previous, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Brings reconcile's own DIR to hold exactly <paramref name="files"/>, touching only what changed: a
+    /// file with the same content is left as it is, the others are written beside and renamed over (so
+    /// no file is ever half-written), and what the earlier run wrote that is no longer produced is
+    /// deleted. Rewriting and deleting tens of thousands of unchanged files cost more than the compile
+    /// itself on a slow disk. While it runs, the marker lists every file that may be there, so an
+    /// interrupted run leaves a directory the next run still takes as its own.
+    /// </summary>
+    private static void Update(string full, IReadOnlyDictionary<string, string> files)
+    {
+        var all = Directory.EnumerateFiles(full, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Select(p => Path.GetRelativePath(full, p).Replace('\\', '/')).Where(p => p != MarkerFile).ToList();
+        foreach (var leftover in all.Where(p => p.EndsWith(TemporarySuffix, StringComparison.Ordinal)))
+        {
+            File.Delete(Path.Combine(full, leftover));
+        }
+
+        var present = all.Where(p => !p.EndsWith(TemporarySuffix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        WriteMarker(full, present.Union(files.Keys));
+        foreach (var directory in files.Keys.Select(name => Path.GetDirectoryName(Path.Combine(full, name))!).Distinct(StringComparer.Ordinal))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount) }, file =>
+        {
+            var path = Path.Combine(full, file.Key);
+            if (present.Contains(file.Key) && Compiler.Loading.FileKinds.Of(path) == Compiler.Loading.EntryKind.Regular && File.ReadAllText(path) == file.Value)
+            {
+                return;
+            }
+
+            var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}{TemporarySuffix}");
+            File.WriteAllText(temporary, file.Value);
+            File.Move(temporary, path, overwrite: true);
+        });
+        foreach (var stale in present.Where(p => !files.ContainsKey(p)))
+        {
+            File.Delete(Path.Combine(full, stale));
+        }
+
+        // Directories the deletions emptied, deepest first.
+        foreach (var directory in present.Where(p => !files.ContainsKey(p)).Select(p => Path.GetDirectoryName(Path.Combine(full, p))!)
+                     .Distinct(StringComparer.Ordinal).OrderByDescending(d => d.Length))
+        {
+            for (var dir = directory; dir.Length > full.Length && Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any(); dir = Path.GetDirectoryName(dir)!)
+            {
+                Directory.Delete(dir);
+            }
+        }
+
+        WriteMarker(full, files.Keys);
+    }
+
+    private static void WriteMarker(string full, IEnumerable<string> names)
+    {
+        var temporary = Path.Combine(full, MarkerFile + TemporarySuffix);
+        File.WriteAllLines(temporary, names.Order(StringComparer.Ordinal));
+        File.Move(temporary, Path.Combine(full, MarkerFile), overwrite: true);
     }
 }

@@ -101,6 +101,45 @@ public sealed class OutputDirectoryTests
     }
 
     [Fact]
+    public void Its_own_output_is_updated_in_place_touching_only_what_changed()
+    {
+        using var tree = Tree();
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+        var graph = tree.File("build/graph.json");
+        var step = Directory.EnumerateFiles(tree.File("build/ber-1/steps")).Order(StringComparer.Ordinal).First();
+        var before = (File.GetLastWriteTimeUtc(graph), File.GetLastWriteTimeUtc(step), File.ReadAllText(graph));
+        File.SetLastWriteTimeUtc(step, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        // What an interrupted update left before renaming it into place, and an earlier run's output nested inside.
+        File.WriteAllText(tree.File($"build/ber-1/.labels.yaml{OutputDirectory.TemporarySuffix}"), "half");
+        Assert.Equal(0, Run(tree.Path, "plan", "plans", "--out", "build/graph-only").Exit);
+
+        // A VM's memory grows: the graph's timings change, the step files do not.
+        var inventory = tree.File("plans/inventory.yaml");
+        File.WriteAllText(inventory, File.ReadAllText(inventory).Replace("labels: {app: grafana}\n      memory: 4Gi", "labels: {app: grafana}\n      memory: 16Gi", StringComparison.Ordinal));
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+        Assert.NotEqual(before.Item3, File.ReadAllText(graph));
+        Assert.Equal(new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(step));
+        Assert.False(Directory.Exists(tree.File("build/graph-only")));
+        Assert.False(File.Exists(tree.File($"build/ber-1/.labels.yaml{OutputDirectory.TemporarySuffix}")));
+        var listed = File.ReadAllLines(tree.File($"build/{OutputDirectory.MarkerFile}"));
+        var present = Directory.EnumerateFiles(tree.File("build"), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(tree.File("build"), f).Replace('\\', '/')).Where(f => f != OutputDirectory.MarkerFile).Order(StringComparer.Ordinal);
+        Assert.Equal(listed, present);
+
+        // A compile of the same inputs again writes nothing.
+        var stamps = Directory.EnumerateFiles(tree.File("build"), "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(OutputDirectory.MarkerFile, StringComparison.Ordinal))
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        foreach (var file in stamps.Keys)
+        {
+            File.SetLastWriteTimeUtc(file, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        }
+
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+        Assert.All(stamps.Keys, f => Assert.Equal(new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(f)));
+        Assert.Equal("mine", File.ReadAllText(tree.File("NOTES.md")));
+    }
+
+    [Fact]
     public void A_symbolic_link_as_the_output_is_refused()
     {
         using var tree = Tree();
