@@ -15,6 +15,13 @@ var clusters = int.Parse(Value("--clusters") ?? "20", CultureInfo.InvariantCultu
 var repo = FindRepository();
 var planAt = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
+// --idle-pass SIZE: the reconciler's pass with nothing to do, against the simulator (IdlePass).
+if (Value("--idle-pass") is { } idleSize)
+{
+    await IdlePass.Run(int.Parse(idleSize, CultureInfo.InvariantCulture), clusters, runs, ValidateFleet);
+    return;
+}
+
 // --write SIZE DIR: the fleet as plan files (topology.yaml, inventory-CLUSTER.yaml, plan.yaml), for the
 // process-level harness (bench/compile-vs-helm.sh) and for users to try.
 if (Value("--write") is { } writeSize)
