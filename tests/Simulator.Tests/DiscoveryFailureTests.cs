@@ -103,7 +103,7 @@ public sealed class DiscoveryFailureTests
         Assert.DoesNotContain("\n      dirtyRate:", inventory);
 
         using var refusing = new RefusingPrometheus();
-        (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", refusing.Url, "--out", output);
+        (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "--prometheus", $"ber-1={refusing.Url}", "--out", output);
         Assert.Equal(ExitCodes.Partial, exit);
         Assert.Contains("refused the query (HTTP 422, bad_data): 1:1: parse error: unknown function", error);
         Assert.Contains("quantile_over_time(0.95, kubevirt_vmi_dirty_rate_bytes_per_second[7d])", refusing.Queries.First());
@@ -159,6 +159,51 @@ public sealed class DiscoveryFailureTests
         var diagnostic = Assert.Single(result.Diagnostics, d => d.IsError);
         Assert.Equal(("RC1014", "inventory-ber-1.yaml", line), (diagnostic.Code, Path.GetFileName(diagnostic.Location.File), diagnostic.Location.Line));
         Assert.DoesNotContain(result.Model.Inventories.SelectMany(i => i.Vms), v => v.Labels.ContainsKey("evil"));
+    }
+
+    [Theory]
+    [InlineData("malformed", "--context x", "cannot read kubeconfig")]
+    [InlineData("no-current", "", "names no current context: say which with --context")]
+    [InlineData("valid", "--context Admin@Prod", "\"Admin@Prod\" is not a cluster name the plan accepts")]
+    [InlineData("valid", "--context a=one --context b=one", "two contexts would both be cluster \"one\"")]
+    [InlineData("valid", "--context a --prometheus ftp://metrics", "--prometheus ftp://metrics: not an http(s) URL")]
+    [InlineData("valid", "--context a --prometheus b=http://metrics", "no cluster \"b\" is being discovered")]
+    [InlineData("valid", "--context a --lookback 5s", "--lookback 5s: a duration between 10s and 366d")]
+    [InlineData("valid", "--context a --percentile 2", "--percentile 2: a fraction above 0 and at most 1")]
+    [InlineData("valid", "--context a --timeout forever", "--timeout forever: a duration between 1s and 1h")]
+    [InlineData("valid", "--context a --cluster-label bad-label", "--cluster-label bad-label: not a Prometheus label name")]
+    [InlineData("valid", "--context a --keep nowhere", "--keep")]
+    public void A_bad_command_line_is_named_exits_2_and_writes_nothing(string kubeconfig, string args, string message)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("kubeconfig"), kubeconfig switch
+        {
+            "malformed" => "apiVersion: v1\nkind: Config\nclusters: [\n",
+            "no-current" => "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+            _ => "apiVersion: v1\nkind: Config\nclusters: [{name: a, cluster: {server: http://127.0.0.1:1}}]\nusers: [{name: u, user: {token: t}}]\n" +
+                 "contexts: [{name: a, context: {cluster: a, user: u}}]\ncurrent-context: a\n",
+        });
+        var (exit, _, error) = Discover(dir.Path, ["--kubeconfig", "kubeconfig", .. args.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--out", "plans"]);
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("RC1099", error);
+        Assert.False(Directory.Exists(dir.File("plans")));
+    }
+
+    [Fact]
+    public async Task Namespaces_and_a_selector_narrow_the_VMs_and_the_file_says_so()
+    {
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var output = Path.Combine(sim.Directory, "plans");
+        var (exit, _, error) = Discover(sim.Directory, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1", "-n", "monitoring", "-n", "erp", "-l", "app!=grafana", "--out", output);
+        Assert.True(exit == 0, error);
+        var text = File.ReadAllText(Path.Combine(output, "inventory-ber-1.yaml"));
+        Assert.Contains("# Only VMs in namespaces monitoring, erp matching app!=grafana.", text);
+        var world = FrozenWorld.Load("node-drain").Model.Inventories.SelectMany(i => i.Vms)
+            .Where(v => v.Namespace is "monitoring" or "erp" && v.Labels.GetValueOrDefault("app") != "grafana").Select(v => v.Id).Order(StringComparer.Ordinal);
+        var found = PlanValidator.Validate([output], output).Model.Inventories.SelectMany(i => i.Vms).Select(v => v.Id).Order(StringComparer.Ordinal);
+        Assert.Equal(world, found);
+        Assert.NotEmpty(found);
     }
 
     /// <summary>

@@ -108,29 +108,37 @@ public sealed partial class DiscoverCommand(IOContext io)
             return Fail($"kubeconfig {kubeconfig} does not exist");
         }
 
-        var targets = new List<DiscoveryTarget>();
+        k8s.KubeConfigModels.K8SConfiguration config;
         try
         {
-            var contexts = arguments.Contexts.Count > 0 ? arguments.Contexts : [k8s.KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).CurrentContext ?? ""];
-            foreach (var entry in contexts)
-            {
-                var (context, name) = entry.Contains('=') ? (entry[..entry.IndexOf('=')], entry[(entry.IndexOf('=') + 1)..]) : (entry, entry);
-                if (!ClusterName().IsMatch(name))
-                {
-                    return Fail($"\"{name}\" is not a cluster name the plan accepts (lowercase letters, digits and '-', at most 63): name it with --context {context}=NAME");
-                }
-
-                if (targets.Any(t => t.Name == name))
-                {
-                    return Fail($"two contexts would both be cluster \"{name}\"");
-                }
-
-                targets.Add(new DiscoveryTarget(context, name));
-            }
+            config = k8s.KubernetesClientConfiguration.LoadKubeConfig(kubeconfig);
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException)
         {
             return Fail($"cannot read kubeconfig {kubeconfig}: {e.Message}");
+        }
+
+        if (arguments.Contexts.Count == 0 && string.IsNullOrEmpty(config.CurrentContext))
+        {
+            return Fail($"kubeconfig {kubeconfig} names no current context: say which with --context");
+        }
+
+        var targets = new List<DiscoveryTarget>();
+        var contexts = arguments.Contexts.Count > 0 ? arguments.Contexts : [config.CurrentContext!];
+        foreach (var entry in contexts)
+        {
+            var (context, name) = entry.Contains('=') ? (entry[..entry.IndexOf('=')], entry[(entry.IndexOf('=') + 1)..]) : (entry, entry);
+            if (!ClusterName().IsMatch(name))
+            {
+                return Fail($"\"{name}\" is not a cluster name the plan accepts (lowercase letters, digits and '-', at most 63): name it with --context {context}=NAME");
+            }
+
+            if (targets.Any(t => t.Name == name))
+            {
+                return Fail($"two contexts would both be cluster \"{name}\"");
+            }
+
+            targets.Add(new DiscoveryTarget(context, name));
         }
 
         var sources = new List<PrometheusSource>();
@@ -171,7 +179,7 @@ public sealed partial class DiscoverCommand(IOContext io)
             return Fail($"--cluster-label {arguments.ClusterLabel}: not a Prometheus label name");
         }
 
-        return new DiscoveryRequest(kubeconfig, targets, new DiscoveryScope(arguments.Namespaces, arguments.Selector), sources, arguments.ClusterLabel, lookback,
+        return new DiscoveryRequest(kubeconfig, config, targets, new DiscoveryScope(arguments.Namespaces, arguments.Selector), sources, arguments.ClusterLabel, lookback,
             arguments.Percentile, new PlanSet([], [], []), "", timeout);
     }
 

@@ -105,30 +105,22 @@ public sealed class ClusterReader(IKubernetes client)
 
     private async Task<IReadOnlyList<JsonObject>> ListAsync(ReadResource resource, string? ns, string? selector, CancellationToken cancel)
     {
-        object list;
-        if (resource.Group.Length == 0 || resource == StorageClasses || resource == Ingresses || resource == NetworkPolicies)
+        // Built-in kinds through the typed API (the custom objects API serves only named groups), the rest as custom objects.
+        object list = resource.Plural switch
         {
-            list = resource.Plural switch
-            {
-                "nodes" => await client.CoreV1.ListNodeAsync(cancellationToken: cancel),
-                "persistentvolumes" => await client.CoreV1.ListPersistentVolumeAsync(cancellationToken: cancel),
-                "persistentvolumeclaims" => ns is null
-                    ? await client.CoreV1.ListPersistentVolumeClaimForAllNamespacesAsync(cancellationToken: cancel)
-                    : await client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns, cancellationToken: cancel),
-                "storageclasses" => await client.StorageV1.ListStorageClassAsync(cancellationToken: cancel),
-                "ingresses" => await client.NetworkingV1.ListNamespacedIngressAsync(ns, cancellationToken: cancel),
-                "networkpolicies" => await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(ns, cancellationToken: cancel),
-                _ => throw new ArgumentOutOfRangeException(nameof(resource), resource.Id),
-            };
-        }
-        else
-        {
-            list = ns is null
-                ? await client.CustomObjects.ListClusterCustomObjectAsync(resource.Group, resource.Version, resource.Plural, labelSelector: selector, cancellationToken: cancel)
-                : await client.CustomObjects.ListNamespacedCustomObjectAsync(resource.Group, resource.Version, ns, resource.Plural, labelSelector: selector, cancellationToken: cancel);
-        }
+            "nodes" when resource == Nodes => await client.CoreV1.ListNodeAsync(cancellationToken: cancel),
+            "persistentvolumes" when resource == PersistentVolumes => await client.CoreV1.ListPersistentVolumeAsync(cancellationToken: cancel),
+            "persistentvolumeclaims" when resource == Claims => ns is null
+                ? await client.CoreV1.ListPersistentVolumeClaimForAllNamespacesAsync(cancellationToken: cancel)
+                : await client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns, cancellationToken: cancel),
+            "storageclasses" when resource == StorageClasses => await client.StorageV1.ListStorageClassAsync(cancellationToken: cancel),
+            "ingresses" when resource == Ingresses => await client.NetworkingV1.ListNamespacedIngressAsync(ns, cancellationToken: cancel),
+            "networkpolicies" when resource == NetworkPolicies => await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(ns, cancellationToken: cancel),
+            _ when ns is null => await client.CustomObjects.ListClusterCustomObjectAsync(resource.Group, resource.Version, resource.Plural, labelSelector: selector, cancellationToken: cancel),
+            _ => await client.CustomObjects.ListNamespacedCustomObjectAsync(resource.Group, resource.Version, ns, resource.Plural, labelSelector: selector, cancellationToken: cancel),
+        };
 
-        var json = list is JsonNode node ? node : JsonNode.Parse(KubernetesJson.Serialize(list));
+        var json = JsonNode.Parse(KubernetesJson.Serialize(list));
         return [.. (json?["items"]?.AsArray() ?? []).OfType<JsonObject>()];
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
+using k8s.KubeConfigModels;
 using Reconcile.Compiler.Model;
 
 namespace Reconcile.Reconciler.Discovery;
@@ -11,10 +12,13 @@ public sealed record DiscoveryTarget(string Context, string Name);
 /// <summary>A Prometheus to ask; <paramref name="Cluster"/> null serves every cluster (told apart by the cluster label when there are several).</summary>
 public sealed record PrometheusSource(string? Cluster, Uri Url);
 
+/// <param name="Kubeconfig">The kubeconfig's path, for messages.</param>
+/// <param name="Config">That kubeconfig, read once (the command line refuses one that does not parse).</param>
 /// <param name="Previous">Plan files whose values no API gives (link measurements, pod-network MTUs, storage replication, guest timings) are kept from.</param>
 /// <param name="SchemaReference">What the files' yaml-language-server modeline points at.</param>
 public sealed record DiscoveryRequest(
     string Kubeconfig,
+    K8SConfiguration Config,
     IReadOnlyList<DiscoveryTarget> Targets,
     DiscoveryScope Scope,
     IReadOnlyList<PrometheusSource> Prometheus,
@@ -42,7 +46,7 @@ public static class DiscoveryRun
 
     public static async Task<DiscoveryResult> RunAsync(DiscoveryRequest request, HttpClient http, CancellationToken cancel)
     {
-        var config = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(request.Kubeconfig));
+        var config = request.Config;
         var problems = new List<DiscoveryProblem>();
         var summary = new List<string>();
         var read = new SortedDictionary<string, (DiscoveryTarget Target, ClusterObjects Objects, MeasuredRates Rates)>(StringComparer.Ordinal);
