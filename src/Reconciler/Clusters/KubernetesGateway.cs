@@ -58,7 +58,14 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
         obj["apiVersion"]!.GetValue<string>(), obj["kind"]!.GetValue<string>(),
         obj["metadata"]?["namespace"]?.GetValue<string>(), obj["metadata"]!["name"]!.GetValue<string>());
 
-    private static JsonObject Parse(object? value) => value is null ? [] : JsonNode.Parse(JsonSerializer.Serialize(value))!.AsObject();
+    // The client hands custom objects over as a JsonElement: wrapped, not printed and parsed again, so the
+    // parts a caller never touches (a large run's status) are never built into nodes.
+    private static JsonObject Parse(object? value) => value switch
+    {
+        null => [],
+        JsonElement { ValueKind: JsonValueKind.Object } element => JsonObject.Create(element)!,
+        _ => JsonNode.Parse(JsonSerializer.Serialize(value))!.AsObject(),
+    };
 
     public async Task<JsonObject> ApplyAsync(JsonObject obj, CancellationToken cancel)
     {

@@ -46,6 +46,7 @@ public sealed class CampaignExecutor
     private readonly IReadOnlyDictionary<StepAction, StepDriver> drivers;
     private readonly CampaignRollback rollback;
     private readonly JsonObject run;
+    private readonly KnownRunState known = new();
 
     public CampaignExecutor(CompiledCampaign campaign, IReadOnlyDictionary<string, IClusterGateway> clusters, string homeCluster, Func<DateTime> clock, string? revision = null, Backoff? backoff = null)
     {
@@ -119,7 +120,7 @@ public sealed class CampaignExecutor
             live = await Home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
         }
 
-        var state = ReadState(live);
+        var state = known.StepsIfCurrent(live) ?? ReadState(live);
         var events = new PassEvents(now);
         foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running && !Conventions.IsRollback(id)).Order(StringComparer.Ordinal).ToList())
         {
@@ -144,19 +145,16 @@ public sealed class CampaignExecutor
 
         var conditions = RunStatus.Conditions(state, policy, stalled, suspended, revisions, now);
         var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
-        var status = new JsonObject
+        var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions);
+        if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state))
         {
-            ["observedRevision"] = appliedRevision,
-            ["lastAppliedRevision"] = appliedRevision,
-            ["lastAttemptedRevision"] = revisions.LastAttempted ?? appliedRevision,
-            ["observedGeneration"] = live["metadata"]?["generation"]?.GetValue<long>() ?? 1,
-            ["steps"] = RunStatus.Steps(state),
-            ["conditions"] = new JsonArray([.. conditions.Select(c => (JsonNode)c.ToJson())]),
-        };
-        if (!RunStatus.SameIgnoringTimes(live["status"], status))
-        {
+            status["steps"] = RunStatus.Steps(state);
             live["status"] = status;
-            await Home.ApplyStatusAsync(live, cancel);
+            known.Remember(await Home.ApplyStatusAsync(live, cancel), state);
+        }
+        else
+        {
+            known.Confirm(live, state);
         }
 
         foreach (var (reason, warning, message) in events.Recorded)
@@ -164,11 +162,11 @@ public sealed class CampaignExecutor
             await Home.RecordEventAsync(live, warning ? "Warning" : "Normal", reason, message, now, cancel);
         }
 
-        var windowLeft = campaign.Graph.Steps.Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Running)
+        var windowLeft = campaign.Movers.Where(s => s.Kind == StepKind.Migrate && state[s.Id].Phase == StepPhase.Running)
             .Select(s => admission.OpenWindow(s, now)).OfType<WindowOccurrence>().Select(w => (double?)(w.End - now).TotalSeconds).Min();
-        return new PassResult([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal)], conditions, events.Lines)
+        return new PassResult(RunStatus.InIdOrder(campaign, state), conditions, events.Lines)
         {
-            BytesMoved = campaign.Graph.Steps.Where(s => StepAdmission.Moves(s) && state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
+            BytesMoved = campaign.Movers.Where(s => state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
             WindowSecondsLeft = policy.Windows.Allow.IsEmpty ? null : windowLeft,
         };
     }
@@ -216,13 +214,12 @@ public sealed class CampaignExecutor
     private async Task StartEligibleAsync(Dictionary<string, StepState> state, DateTime now, PassEvents events, CancellationToken cancel)
     {
         var continueOnFailure = campaign.Policy.OnFailure == FailurePolicy.Continue;
-        var candidates = campaign.Graph.Steps
-            .Where(s => state[s.Id].Phase == StepPhase.Pending && (state[s.Id].RetryAfter is not { } retry || retry <= now))
+        var candidates = campaign.StartOrder
+            .Where(s => state[s.Id] is { Phase: StepPhase.Pending } pending && (pending.RetryAfter is not { } retry || retry <= now))
             .Where(s => s.DependsOn.All(d => state[d].IsDone || s.Kind == StepKind.Gate && state[d].Phase == StepPhase.Failed && continueOnFailure))
-            .OrderBy(s => s.PlannedStart).ThenByDescending(s => s.Priority).ThenBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
         // What moves data now, once per pass (large campaigns have thousands of candidates); grown as steps start.
-        var running = campaign.Graph.Steps.Where(s => StepAdmission.Moves(s) && state[s.Id].Phase == StepPhase.Running).ToList();
+        var running = campaign.Movers.Where(s => state[s.Id].Phase == StepPhase.Running).ToList();
         foreach (var step in candidates)
         {
             if (step.Kind == StepKind.Gate)
@@ -233,7 +230,7 @@ public sealed class CampaignExecutor
 
             if (StepAdmission.Moves(step))
             {
-                if (!admission.LimitsAllow(step, running) || !admission.WindowFits(step, now))
+                if (!admission.WindowFits(step, now) || !admission.LimitsAllow(step, running))
                 {
                     continue;
                 }

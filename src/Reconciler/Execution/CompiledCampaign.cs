@@ -40,7 +40,20 @@ public sealed class CompiledCampaign
         steps = plan.Graph.Steps.ToDictionary(s => s.Id, StringComparer.Ordinal);
         moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         this.vms = vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        // The orders a reconcile pass walks the steps in, sorted once rather than once per pass.
+        StartOrder = [.. plan.Graph.Steps.OrderBy(s => s.PlannedStart).ThenByDescending(s => s.Priority).ThenBy(s => s.Id, StringComparer.Ordinal)];
+        IdOrder = [.. plan.Graph.Steps.Select(s => s.Id).Order(StringComparer.Ordinal)];
+        Movers = [.. plan.Graph.Steps.Where(StepAdmission.Moves)];
     }
+
+    /// <summary>The graph's steps in the order they are started: planned start, then priority (highest first), then id.</summary>
+    public IReadOnlyList<GraphStep> StartOrder { get; }
+
+    /// <summary>The graph's step ids in ordinal order (the order the run's status lists them in).</summary>
+    public IReadOnlyList<string> IdOrder { get; }
+
+    /// <summary>The steps that move data (windowed and limited).</summary>
+    public IReadOnlyList<GraphStep> Movers { get; }
 
     /// <summary>The campaign of plan <paramref name="name"/> out of a compilation.</summary>
     public static CompiledCampaign Of(CompilationResult result, string name) =>

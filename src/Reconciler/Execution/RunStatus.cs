@@ -87,6 +87,26 @@ internal static class RunStatus
     public static JsonArray Steps(IReadOnlyDictionary<string, StepState> state) =>
         new([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]);
 
+    /// <summary>The states ordered by id: the graph's steps in their presorted order, merged with the (few) rollback steps.</summary>
+    public static List<StepState> InIdOrder(CompiledCampaign campaign, IReadOnlyDictionary<string, StepState> state)
+    {
+        var extra = state.Keys.Where(id => !campaign.HasStep(id)).Order(StringComparer.Ordinal).ToList();
+        var ordered = new List<StepState>(state.Count);
+        var next = 0;
+        foreach (var id in campaign.IdOrder)
+        {
+            for (; next < extra.Count && string.CompareOrdinal(extra[next], id) < 0; next++)
+            {
+                ordered.Add(state[extra[next]]);
+            }
+
+            ordered.Add(state[id]);
+        }
+
+        ordered.AddRange(extra.Skip(next).Select(id => state[id]));
+        return ordered;
+    }
+
     /// <summary>A status patch of the steps alone (no read needed): written before a step's objects are made.</summary>
     public static JsonObject StepsPatch(string runName, IReadOnlyDictionary<string, StepState> state) => new()
     {
@@ -96,17 +116,30 @@ internal static class RunStatus
         ["status"] = new JsonObject { ["steps"] = Steps(state) },
     };
 
-    /// <summary>Condition times change only with the condition; compared without them, needless writes are avoided.</summary>
-    public static bool SameIgnoringTimes(JsonNode? a, JsonNode? b) => JsonNode.DeepEquals(StripTimes(a), StripTimes(b));
-
-    private static JsonNode? StripTimes(JsonNode? status)
+    /// <summary>The run's status but its steps: revisions, generation, conditions.</summary>
+    public static JsonObject Summary(string appliedRevision, string lastAttempted, long generation, IEnumerable<Condition> conditions) => new()
     {
-        var copy = status?.DeepClone();
-        foreach (var condition in copy?["conditions"]?.AsArray() ?? [])
-        {
-            (condition as JsonObject)?.Remove("lastTransitionTime");
-        }
+        ["observedRevision"] = appliedRevision,
+        ["lastAppliedRevision"] = appliedRevision,
+        ["lastAttemptedRevision"] = lastAttempted,
+        ["observedGeneration"] = generation,
+        ["conditions"] = new JsonArray([.. conditions.Select(c => (JsonNode)c.ToJson())]),
+    };
 
+    /// <summary>
+    /// Whether the live status says what <paramref name="summary"/> says, steps aside (KnownRunState compares
+    /// those). Condition times change only with the condition; compared without them, needless writes are avoided.
+    /// </summary>
+    public static bool SameSummaryIgnoringTimes(JsonNode? live, JsonObject summary) =>
+        live is JsonObject status && summary.All(field => field.Key == "conditions"
+            ? JsonNode.DeepEquals(WithoutTimes(status["conditions"]), WithoutTimes(field.Value))
+            : JsonNode.DeepEquals(status[field.Key], field.Value))
+        && status.Select(field => field.Key).All(key => key == "steps" || summary.ContainsKey(key));
+
+    private static JsonArray WithoutTimes(JsonNode? conditions) => new([.. (conditions as JsonArray ?? []).Select(condition =>
+    {
+        var copy = condition?.DeepClone();
+        (copy as JsonObject)?.Remove("lastTransitionTime");
         return copy;
-    }
+    })]);
 }

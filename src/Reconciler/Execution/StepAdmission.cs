@@ -9,7 +9,7 @@ namespace Reconcile.Reconciler.Execution;
 /// </summary>
 internal sealed class StepAdmission(CompiledCampaign campaign)
 {
-    private readonly Dictionary<string, IReadOnlyList<WindowOccurrence>> windowCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string From, string To, DateTime Day), IReadOnlyList<WindowOccurrence>> windowCache = [];
 
     /// <summary>Steps that move data are windowed and limited.</summary>
     public static bool Moves(GraphStep step) => step.Kind is StepKind.Migrate or StepKind.ReplicateStorage;
@@ -19,11 +19,11 @@ internal sealed class StepAdmission(CompiledCampaign campaign)
     /// <summary>The allow-window occurrence open at <paramref name="at"/> for the step's clusters, if any.</summary>
     public WindowOccurrence? OpenWindow(GraphStep step, DateTime at)
     {
-        var clusters = new[] { step.From!.Cluster, step.To?.Cluster ?? step.From.Cluster }.Distinct().Order(StringComparer.Ordinal).ToList();
-        // The calendar is expanded once per set of clusters and day, not once per step and pass.
-        var key = $"{string.Join(",", clusters)}@{at.Date:yyyy-MM-dd}";
+        // The calendar is expanded once per pair of clusters and day, not once per step and pass.
+        var key = (step.From!.Cluster, step.To?.Cluster ?? step.From.Cluster, at.Date);
         if (!windowCache.TryGetValue(key, out var occurrences))
         {
+            var clusters = new[] { key.Item1, key.Item2 }.Distinct().Order(StringComparer.Ordinal).ToList();
             occurrences = WindowCalendar.Expand(campaign.Policy.Windows, clusters, at.Date.AddDays(-3), TimeSpan.FromDays(4));
             windowCache[key] = occurrences;
         }
