@@ -76,7 +76,7 @@ public static class IdlePass
         times.Sort();
         reads.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"idle pass{(midway ? " midway" : "")}, {vms} VMs on {clusters} clusters ({pass.Steps.Count} steps, {done} done): median {times[times.Count / 2]:F0} ms (min {times[0]:F0}, max {times[^1]:F0}, {runs} passes); first pass (applies static manifests and the run) {first.Elapsed.TotalMilliseconds:F0} ms; simulator seeded in {seeding.Elapsed.TotalMilliseconds:F0} ms; reading the run alone ({size / 1048576.0:F2} MiB as JSON): median {reads[reads.Count / 2]:F0} ms"));
+            $"idle pass{(midway ? " midway" : "")}, {vms} VMs on {clusters} clusters ({pass.Steps.Count} steps, {done} done): median {times[times.Count / 2]:F0} ms (min {times[0]:F0}, max {times[^1]:F0}, {runs} passes); first pass (applies static manifests and the run) {first.Elapsed.TotalMilliseconds:F0} ms; simulator seeded in {seeding.Elapsed.TotalMilliseconds:F0} ms; reading the run alone ({size / 1048576.0:F2} MiB as JSON): median {reads[reads.Count / 2]:F1} ms"));
     }
 
     /// <summary>Writes a status in which every step of the first half of the stages succeeded, as a campaign half through would have it.</summary>
@@ -84,15 +84,17 @@ public static class IdlePass
     {
         var stages = campaign.Graph.Steps.Select(s => s.Stage).Distinct().ToList();
         var finished = stages.Take(stages.Count / 2).ToHashSet(StringComparer.Ordinal);
-        var steps = campaign.Graph.Steps.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (System.Text.Json.Nodes.JsonNode)(finished.Contains(s.Stage)
+        var state = campaign.Graph.Steps.ToDictionary(s => s.Id, s => finished.Contains(s.Stage)
             ? new StepState(s.Id, StepPhase.Succeeded, 1, now.AddHours(-12), now.AddHours(-11), Stage: s.Stage, Kind: Compiler.Planning.GraphWriter.KindName(s.Kind))
-            : new StepState(s.Id, StepPhase.Pending, Stage: s.Stage, Kind: Compiler.Planning.GraphWriter.KindName(s.Kind))).ToJson());
+            : new StepState(s.Id, StepPhase.Pending, Stage: s.Stage, Kind: Compiler.Planning.GraphWriter.KindName(s.Kind)), StringComparer.Ordinal);
+        var status = new System.Text.Json.Nodes.JsonObject();
+        RunStepRecords.Write(status, state);
         await home.ApplyStatusAsync(new System.Text.Json.Nodes.JsonObject
         {
             ["apiVersion"] = CampaignExecutor.RunApiVersion,
             ["kind"] = CampaignExecutor.RunKind,
             ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = runName, ["namespace"] = CampaignExecutor.RunNamespace },
-            ["status"] = new System.Text.Json.Nodes.JsonObject { ["steps"] = new System.Text.Json.Nodes.JsonArray([.. steps]) },
+            ["status"] = status,
         }, CancellationToken.None);
     }
 }

@@ -32,9 +32,11 @@ internal static class RevisionGuard
         foreach (var (cluster, run) in runs.OrderBy(r => r.Run["metadata"]!["name"]!.GetValue<string>(), StringComparer.Ordinal))
         {
             var name = run["spec"]?["plan"]?.GetValue<string>() ?? run["metadata"]!["name"]!.GetValue<string>();
-            var steps = (run["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!)).Where(s => !Conventions.IsRollback(s.Id)).ToList();
+            var steps = RunStepRecords.Read(run["status"]).Where(s => !Conventions.IsRollback(s.Id)).ToList();
             var running = steps.Where(s => s.Phase == StepPhase.Running).Select(s => s.Id).ToList();
-            var left = steps.Count(s => s.Phase is StepPhase.Pending or StepPhase.Running);
+            // Steps the status does not list are pending (RunStepRecords); spec.steps says how many the graph has.
+            var total = run["spec"]?["steps"] is JsonValue count && count.TryGetValue<long>(out var n) ? (int)n : steps.Count;
+            var left = total - steps.Count(s => s.Phase is not (StepPhase.Pending or StepPhase.Running));
             var plan = compiled.Plans.FirstOrDefault(p => p.Name == name);
             if (plan is null)
             {

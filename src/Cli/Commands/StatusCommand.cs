@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Reconcile.Compiler.Facts;
 using Reconcile.Reconciler.Clusters;
 using Reconcile.Reconciler.Execution;
 using Spectre.Console;
@@ -63,8 +64,9 @@ public sealed class StatusCommand(IOContext io)
         foreach (var run in runs)
         {
             var steps = Steps(run);
+            var total = run["spec"]?["steps"] is JsonValue count && count.TryGetValue<long>(out var n) ? (int)n : steps.Count(s => !Conventions.IsRollback(s.Id));
             table.AddRow(Cell(run["metadata"]!["name"]), Cell(run["spec"]?["plan"]), Cell(run["status"]?["observedRevision"]?.GetValue<string>() is { Length: > 12 } r ? r[..12] : run["status"]?["observedRevision"]),
-                $"{steps.Count(s => s.IsDone)}/{steps.Count}", steps.Count(s => s.Phase == StepPhase.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{steps.Count(s => s.IsDone && !Conventions.IsRollback(s.Id))}/{total}", steps.Count(s => s.Phase == StepPhase.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 steps.Count(s => s.Phase == StepPhase.Failed).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Condition(run, "Ready"), Condition(run, "Stalled"), Condition(run, "Suspended"));
         }
@@ -74,15 +76,12 @@ public sealed class StatusCommand(IOContext io)
         {
             console.WriteLine();
             console.WriteLine($"{run["metadata"]!["name"]}: stages");
-            foreach (var stage in Steps(run).Where(s => s.Kind != "gate").GroupBy(s => s.Stage ?? "-").OrderBy(g => g.Key, StringComparer.Ordinal))
+            foreach (var stage in RunStepRecords.ReadStages(run["status"]))
             {
-                var done = stage.Count(s => s.IsDone);
-                var total = stage.Count();
                 const int Width = 30;
-                var filled = total == 0 ? Width : done * Width / total;
-                console.WriteLine($"  {stage.Key,-10} [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{total} steps" +
-                                  $"{(stage.Any(s => s.Phase == StepPhase.Running) ? $", {stage.Count(s => s.Phase == StepPhase.Running)} running" : "")}" +
-                                  $"{(stage.Any(s => s.Phase == StepPhase.Failed) ? $", {stage.Count(s => s.Phase == StepPhase.Failed)} failed" : "")}");
+                var filled = stage.Steps == 0 ? Width : stage.Done * Width / stage.Steps;
+                console.WriteLine($"  {stage.Name,-10} [{new string('#', filled)}{new string('.', Width - filled)}] {stage.Done}/{stage.Steps} steps" +
+                                  $"{(stage.Running > 0 ? $", {stage.Running} running" : "")}{(stage.Failed > 0 ? $", {stage.Failed} failed" : "")}");
             }
 
             foreach (var failed in Steps(run).Where(s => s.Phase == StepPhase.Failed || s.Message is not null && s.Phase == StepPhase.Pending))
@@ -94,7 +93,7 @@ public sealed class StatusCommand(IOContext io)
         return ExitCodes.Success;
     }
 
-    private static List<StepState> Steps(JsonObject run) => [.. (run["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!))];
+    private static IReadOnlyList<StepState> Steps(JsonObject run) => RunStepRecords.Read(run["status"]);
 
     private static string Condition(JsonObject run, string type) =>
         run["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?["status"]?.GetValue<string>() ?? "-";

@@ -145,10 +145,11 @@ public sealed class CampaignExecutor
 
         var conditions = RunStatus.Conditions(state, policy, stalled, suspended, revisions, now);
         var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
-        var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions);
+        var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions,
+            RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state));
         if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state))
         {
-            status["steps"] = RunStatus.Steps(state);
+            RunStepRecords.Write(status, state);
             live["status"] = status;
             known.Remember(await Home.ApplyStatusAsync(live, cancel), state);
         }
@@ -174,7 +175,7 @@ public sealed class CampaignExecutor
     /// <summary>The steps' states from the run's status; steps of an earlier revision that this graph no longer has are dropped.</summary>
     private Dictionary<string, StepState> ReadState(JsonObject live)
     {
-        var state = (live["status"]?["steps"]?.AsArray() ?? []).Select(s => StepState.FromJson(s!))
+        var state = RunStepRecords.Read(live["status"])
             .Where(s => campaign.HasStep(s.Id) || Conventions.IsRollback(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var step in campaign.Graph.Steps)
         {

@@ -26,7 +26,7 @@ internal sealed class KnownRunState
             return steps.Count == state.Count && state.All(s => steps.TryGetValue(s.Key, out var known) && known == s.Value);
         }
 
-        return JsonNode.DeepEquals(live["status"]?["steps"], RunStatus.Steps(state));
+        return RunStepRecords.Read(live["status"]).SequenceEqual(RunStepRecords.ListedInOrder(state));
     }
 
     /// <summary>Records what a status write left in the cluster.</summary>

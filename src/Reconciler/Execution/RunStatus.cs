@@ -84,9 +84,6 @@ internal static class RunStatus
         await home.ApplyStatusAsync(live, cancel);
     }
 
-    public static JsonArray Steps(IReadOnlyDictionary<string, StepState> state) =>
-        new([.. state.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => (JsonNode)s.ToJson())]);
-
     /// <summary>The states ordered by id: the graph's steps in their presorted order, merged with the (few) rollback steps.</summary>
     public static List<StepState> InIdOrder(CompiledCampaign campaign, IReadOnlyDictionary<string, StepState> state)
     {
@@ -113,12 +110,20 @@ internal static class RunStatus
         ["apiVersion"] = Conventions.RunApiVersion,
         ["kind"] = Conventions.RunKind,
         ["metadata"] = new JsonObject { ["name"] = runName, ["namespace"] = Conventions.RunNamespace },
-        ["status"] = new JsonObject { ["steps"] = Steps(state) },
+        ["status"] = StepsOnly(state),
     };
 
-    /// <summary>The run's status but its steps: revisions, generation, conditions.</summary>
-    public static JsonObject Summary(string appliedRevision, string lastAttempted, long generation, IEnumerable<Condition> conditions) => new()
+    private static JsonObject StepsOnly(IReadOnlyDictionary<string, StepState> state)
     {
+        var status = new JsonObject();
+        RunStepRecords.Write(status, state);
+        return status;
+    }
+
+    /// <summary>The run's status but its steps: revisions, generation, conditions, progress per stage.</summary>
+    public static JsonObject Summary(string appliedRevision, string lastAttempted, long generation, IEnumerable<Condition> conditions, JsonArray stages) => new()
+    {
+        ["stages"] = stages,
         ["observedRevision"] = appliedRevision,
         ["lastAppliedRevision"] = appliedRevision,
         ["lastAttemptedRevision"] = lastAttempted,
@@ -134,7 +139,7 @@ internal static class RunStatus
         live is JsonObject status && summary.All(field => field.Key == "conditions"
             ? JsonNode.DeepEquals(WithoutTimes(status["conditions"]), WithoutTimes(field.Value))
             : JsonNode.DeepEquals(status[field.Key], field.Value))
-        && status.Select(field => field.Key).All(key => key == "steps" || summary.ContainsKey(key));
+        && status.Select(field => field.Key).All(key => key is "steps" or "compressedSteps" || summary.ContainsKey(key));
 
     private static JsonArray WithoutTimes(JsonNode? conditions) => new([.. (conditions as JsonArray ?? []).Select(condition =>
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
@@ -277,8 +278,21 @@ public sealed class ClusterStore(string cluster, ResourceRegistry registry, Func
 
     private JsonObject? Namespace(string name) => objects.GetValueOrDefault(Key(ResourceRegistry.Namespace, "", name));
 
+    /// <summary>
+    /// etcd's default --max-request-bytes (1.5 MiB, etcd server/embed/config.go DefaultMaxRequestBytes). A custom
+    /// resource is stored as JSON, so an object whose JSON is larger cannot be written; the API server passes
+    /// etcd's error on as a 500 (kubernetes/kubernetes#112152). Built-in kinds are stored as protobuf, smaller
+    /// than their JSON: measuring JSON for them too errs on the strict side.
+    /// </summary>
+    public const int MaxObjectBytes = 1536 * 1024;
+
     private JsonObject Commit(string type, ResourceKind kind, (string, string, string, string) key, JsonObject obj)
     {
+        if (JsonSerializer.SerializeToUtf8Bytes(obj).Length > MaxObjectBytes)
+        {
+            throw new ApiError(500, "InternalError", "etcdserver: request is too large");
+        }
+
         resourceVersion++;
         obj["metadata"]!["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture);
         objects[key] = obj;
