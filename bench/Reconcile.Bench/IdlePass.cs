@@ -18,7 +18,7 @@ namespace Reconcile.Bench;
 /// </summary>
 public static class IdlePass
 {
-    public static async Task Run(int vms, int clusters, int runs, bool midway, Func<string, string, string, ValidationResult> validate)
+    public static async Task Run(int vms, int clusters, int runs, bool midway, int latencyMs, Func<string, string, string, ValidationResult> validate)
     {
         var (topology, inventory, plan) = FleetGenerator.Generate(new FleetShape(vms, clusters, Windows: midway));
         var validation = validate(topology, inventory, plan);
@@ -38,6 +38,12 @@ public static class IdlePass
         await File.WriteAllTextAsync(kubeconfig, host.Kubeconfig());
         var gateways = host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, kubeconfig, c), StringComparer.Ordinal);
         var executor = new CampaignExecutor(campaign, gateways, host.World.Clusters.Keys.First(), () => host.World.Clock.Now, backoff: Backoff.Fixed);
+
+        if (latencyMs > 0)
+        {
+            // Every API request waits as a far region's round trip would (the simulator's api-latency fault).
+            host.Faults.Add(new System.Text.Json.Nodes.JsonObject { ["type"] = "api-latency", ["ms"] = latencyMs }, host.World.Clock.Now);
+        }
 
         var first = Stopwatch.StartNew();
         if (midway)
@@ -76,7 +82,7 @@ public static class IdlePass
         times.Sort();
         reads.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"idle pass{(midway ? " midway" : "")}, {vms} VMs on {clusters} clusters ({pass.Steps.Count} steps, {done} done): median {times[times.Count / 2]:F0} ms (min {times[0]:F0}, max {times[^1]:F0}, {runs} passes); first pass (applies static manifests and the run) {first.Elapsed.TotalMilliseconds:F0} ms; simulator seeded in {seeding.Elapsed.TotalMilliseconds:F0} ms; reading the run alone ({size / 1048576.0:F2} MiB as JSON): median {reads[reads.Count / 2]:F1} ms"));
+            $"idle pass{(midway ? " midway" : "")}{(latencyMs > 0 ? $", {latencyMs} ms per API request" : "")}, {vms} VMs on {clusters} clusters ({pass.Steps.Count} steps, {done} done): median {times[times.Count / 2]:F0} ms (min {times[0]:F0}, max {times[^1]:F0}, {runs} passes); first pass (applies static manifests and the run) {first.Elapsed.TotalMilliseconds:F0} ms; simulator seeded in {seeding.Elapsed.TotalMilliseconds:F0} ms; reading the run alone ({size / 1048576.0:F2} MiB as JSON): median {reads[reads.Count / 2]:F1} ms"));
     }
 
     /// <summary>Writes a status in which every step of the first half of the stages succeeded, as a campaign half through would have it.</summary>

@@ -15,10 +15,10 @@ var clusters = int.Parse(Value("--clusters") ?? "20", CultureInfo.InvariantCultu
 var repo = FindRepository();
 var planAt = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
-// --idle-pass SIZE [--midway]: the reconciler's pass with nothing to do, against the simulator (IdlePass).
+// --idle-pass SIZE [--midway] [--api-latency MS]: the reconciler's pass with nothing to do, against the simulator (IdlePass).
 if (Value("--idle-pass") is { } idleSize)
 {
-    await IdlePass.Run(int.Parse(idleSize, CultureInfo.InvariantCulture), clusters, runs, options.Contains("--midway"), ValidateFleet);
+    await IdlePass.Run(int.Parse(idleSize, CultureInfo.InvariantCulture), clusters, runs, options.Contains("--midway"), int.Parse(Value("--api-latency") ?? "0", CultureInfo.InvariantCulture), ValidateFleet);
     return;
 }
 

@@ -12,6 +12,7 @@ namespace Reconcile.Simulator;
 /// <code>
 /// {"type":"api-error","cluster":"fra-1","count":5,"code":503}   {"type":"throttle","count":3}
 /// {"type":"forbid","cluster":"fra-1","resource":"storageclasses"}   (403 on that resource until cleared)
+/// {"type":"api-latency","cluster":"sgp-1","ms":150}            (every request waits that long, until cleared)
 /// {"type":"conflict","cluster":"fra-1","count":2}               {"type":"drop-watches","cluster":"fra-1"}
 /// {"type":"slow-link","link":"fra-1~sgp-1","factor":0.1}        {"type":"flap-link","link":"fra-1~sgp-1","down":"30s","up":"90s"}
 /// {"type":"fail-migration","cluster":"fra-1","namespace":"payments","vmi":"db-0"}   {"type":"lose-node","cluster":"fra-1","node":"fra-1-w1"}
@@ -26,6 +27,7 @@ public sealed class Faults
     private readonly List<(string Cluster, string Namespace, string Vmi)> failMigrations = [];
     private readonly List<JsonObject> log = [];
     private readonly List<(string Cluster, string Resource)> forbidden = [];
+    private readonly Dictionary<string, TimeSpan> latencies = new(StringComparer.Ordinal);
 
     private sealed record ApiFault(string Cluster, int Code, string Reason, bool WritesOnly)
     {
@@ -74,10 +76,13 @@ public sealed class Faults
                 case "forbid" when fault["resource"]?.GetValue<string>() is { Length: > 0 } resource:
                     forbidden.Add((cluster, resource));
                     break;
+                case "api-latency" when JsonValues.Integer(fault["ms"]) is { } ms and >= 0:
+                    latencies[cluster] = TimeSpan.FromMilliseconds(ms);
+                    break;
                 case "drop-watches" or "lose-node":
                     break;
                 default:
-                    return $"unknown fault {fault.ToJsonString()}; types: api-error, throttle, conflict, forbid, drop-watches, slow-link, flap-link, restore-link, fail-migration, lose-node";
+                    return $"unknown fault {fault.ToJsonString()}; types: api-error, throttle, conflict, forbid, api-latency, drop-watches, slow-link, flap-link, restore-link, fail-migration, lose-node";
             }
 
             log.Add((JsonObject)fault.DeepClone());
@@ -118,10 +123,20 @@ public sealed class Faults
         }
     }
 
+    /// <summary>How long each request to the cluster's API waits before it is answered (api-latency: a far region's round trip).</summary>
+    public TimeSpan Latency(string cluster)
+    {
+        lock (gate)
+        {
+            return latencies.TryGetValue(cluster, out var latency) || latencies.TryGetValue("*", out latency) ? latency : TimeSpan.Zero;
+        }
+    }
+
     public void Clear()
     {
         lock (gate)
         {
+            latencies.Clear();
             api.Clear();
             forbidden.Clear();
             links.Clear();

@@ -101,6 +101,11 @@ public sealed class SimulatorHost : IAsyncDisposable
                 return;
             }
 
+            if (Faults.Latency(cluster) is { Ticks: > 0 } latency)
+            {
+                await Task.Delay(latency, http.RequestAborted);
+            }
+
             if (Faults.Forbidden(cluster, path ?? "", http.Request.Method) is { } forbidden)
             {
                 await KubernetesApi.Write(http, 403, forbidden.ToStatus());

@@ -93,16 +93,7 @@ public sealed class CampaignExecutor
             }
         }
 
-        foreach (var (cluster, gateway) in clusters)
-        {
-            foreach (var path in campaign.Files.Keys.Where(p => p.StartsWith($"{cluster}/static/", StringComparison.Ordinal) && !p.EndsWith("kustomization.yaml", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-            {
-                foreach (var obj in campaign.FileObjects(path))
-                {
-                    await gateway.ApplyAsync(obj, cancel);
-                }
-            }
-        }
+        await StaticManifests.ApplyAsync(campaign, clusters, cancel);
 
         await CertificateExchange.RunAsync(campaign.Graph, clusters, cancel);
         await Home.ApplyAsync((JsonObject)run.DeepClone(), cancel);

@@ -84,7 +84,15 @@ public sealed class CompiledCampaign
     public IEnumerable<PlacedObject> RollbackObjects(GraphStep step, ObjectRole role) => Manifest(step).RollbackWith(role).Select(Place);
 
     /// <summary>Every document of a file of the plan (the run, the static manifests), each a fresh copy.</summary>
-    public IReadOnlyList<JsonObject> FileObjects(string path) => [.. Parsed(path).Select(o => (JsonObject)o.DeepClone())];
+    public IReadOnlyList<JsonObject> FileObjects(string path)
+    {
+        // Parsed objects are shared and a JsonNode is not safe to read from two threads (it builds its
+        // property table on first access): copies are made one at a time.
+        lock (parsed)
+        {
+            return [.. Parsed(path).Select(o => (JsonObject)o.DeepClone())];
+        }
+    }
 
     /// <summary>The VM a step moves, split into namespace and name.</summary>
     public static (string Namespace, string Name) VmOf(GraphStep step)
@@ -101,7 +109,13 @@ public sealed class CompiledCampaign
         return Conventions.NamespaceOn(ns, vmCluster, step.Move is { } m ? moves.GetValueOrDefault(m) : null, cluster);
     }
 
-    private PlacedObject Place(ManifestObject meta) => new(meta.Cluster, meta.Role, (JsonObject)Parsed(meta.File)[meta.Document].DeepClone());
+    private PlacedObject Place(ManifestObject meta)
+    {
+        lock (parsed)
+        {
+            return new(meta.Cluster, meta.Role, (JsonObject)Parsed(meta.File)[meta.Document].DeepClone());
+        }
+    }
 
     private List<JsonObject> Parsed(string path)
     {
