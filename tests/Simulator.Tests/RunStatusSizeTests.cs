@@ -147,4 +147,36 @@ public sealed class RunStatusSizeTests
         Assert.Equal(campaign.Graph.Stages.Select(s => s.Id).Where(id => campaign.Graph.Steps.Any(s => s.Stage == id && s.Kind != Compiler.Planning.StepKind.Gate)),
             RunStepRecords.ReadStages(run["status"]).Select(s => s.Name));
     }
+
+    [Fact]
+    public async Task A_status_someone_else_wrote_is_read_afresh_by_a_running_reconciler()
+    {
+        var validation = FrozenWorld.Load("node-drain");
+        var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
+        var campaign = CompiledCampaign.Of(result, Assert.Single(result.Graphs).Plan);
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
+        var first = await executor.PassAsync(CancellationToken.None);
+        await executor.PassAsync(CancellationToken.None);
+
+        // Another writer (a second process, a hand edit) records a step the executor has as pending.
+        var pending = first.Steps.Last(s => s.Phase == StepPhase.Pending && s.Kind == "verify");
+        var run = await gateways["ber-1"].GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, executor.RunName, CancellationToken.None);
+        var steps = RunStepRecords.Read(run!["status"]).Append(pending with { Phase = StepPhase.Skipped, Message = "skipped by hand" })
+            .ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var status = new JsonObject();
+        RunStepRecords.Write(status, steps);
+        await gateways["ber-1"].ApplyStatusAsync(new JsonObject
+        {
+            ["apiVersion"] = CampaignExecutor.RunApiVersion,
+            ["kind"] = CampaignExecutor.RunKind,
+            ["metadata"] = new JsonObject { ["name"] = executor.RunName, ["namespace"] = CampaignExecutor.RunNamespace },
+            ["status"] = status,
+        }, CancellationToken.None);
+
+        var next = await executor.PassAsync(CancellationToken.None);
+        Assert.Equal(StepPhase.Skipped, next.Steps.Single(s => s.Id == pending.Id).Phase);
+        Assert.Equal("skipped by hand", next.Steps.Single(s => s.Id == pending.Id).Message);
+    }
 }
