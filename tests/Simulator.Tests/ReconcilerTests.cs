@@ -189,10 +189,22 @@ public sealed class ReconcilerTests
 
             var calls = 0;
             var restarts = 0;
+            // The executor calls its gateways concurrently (a revision's static manifests); Random is not
+            // thread-safe (used from two threads it can return 0 for ever), so the draw is taken under a lock.
+            var draw = new Lock();
             var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)new CrashingGateway(
-                KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c), () => ++calls > 0 && random.Next(n) == 0));
+                KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c), () =>
+                {
+                    lock (draw)
+                    {
+                        return ++calls > 0 && random.Next(n) == 0;
+                    }
+                }));
             var finished = false;
-            for (var i = 0; i < 20_000 && !finished; i++)
+            // A guard against a livelock, not a budget: at 1/5 the first pass (about 35 calls: the static
+            // manifests, the certificate exchange, the run) gets through once in ~2,500 tries, and the whole
+            // campaign takes 17,000-19,000 passes, which a 20,000 bound failed now and then.
+            for (var i = 0; i < 100_000 && !finished; i++)
             {
                 // A new executor each time: all it knows comes from the cluster.
                 var executor = new CampaignExecutor(campaign, gateways, "fra-1", () => sim.Host.World.Clock.Now);
