@@ -35,7 +35,7 @@ internal static class RevisionGuard
             var steps = RunStepRecords.Read(run["status"]).Where(s => !Conventions.IsRollback(s.Id)).ToList();
             var running = steps.Where(s => s.Phase == StepPhase.Running).Select(s => s.Id).ToList();
             // Steps the status does not list are pending (RunStepRecords); spec.steps says how many the graph has.
-            var total = run["spec"]?["steps"] is JsonValue count && count.TryGetValue<long>(out var n) ? (int)n : steps.Count;
+            var total = RunStepRecords.GraphSteps(run) ?? steps.Count;
             var left = total - steps.Count(s => s.Phase is not (StepPhase.Pending or StepPhase.Running));
             var plan = compiled.Plans.FirstOrDefault(p => p.Name == name);
             if (plan is null)

@@ -110,11 +110,9 @@ public sealed class RunStatusSizeTests
     [Fact]
     public async Task A_restarted_reconciler_carries_on_from_compressed_steps_and_writes_them_back_plain()
     {
-        var validation = FrozenWorld.Load("node-drain");
-        var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
-        var campaign = CompiledCampaign.Of(result, Assert.Single(result.Graphs).Plan);
+        var campaign = NodeDrain();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = Gateways(sim);
         var first = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         await first.ApplyStaticAsync(CancellationToken.None);
 
@@ -128,20 +126,14 @@ public sealed class RunStatusSizeTests
             gzip.Write(Encoding.UTF8.GetBytes(entries.ToJsonString()));
         }
 
-        await gateways["ber-1"].ApplyStatusAsync(new JsonObject
-        {
-            ["apiVersion"] = CampaignExecutor.RunApiVersion,
-            ["kind"] = CampaignExecutor.RunKind,
-            ["metadata"] = new JsonObject { ["name"] = first.RunName, ["namespace"] = CampaignExecutor.RunNamespace },
-            ["status"] = new JsonObject { ["compressedSteps"] = Convert.ToBase64String(buffer.ToArray()) },
-        }, CancellationToken.None);
+        await WriteStatus(gateways["ber-1"], first.RunName, new JsonObject { ["compressedSteps"] = Convert.ToBase64String(buffer.ToArray()) });
 
         var restarted = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var pass = await restarted.PassAsync(CancellationToken.None);
 
         Assert.Equal(new StepState(done.Id, StepPhase.Succeeded, 1, finished.AddMinutes(-10), finished, Stage: done.Stage, Kind: "migrate"), pass.Steps.Single(s => s.Id == done.Id));
         Assert.Contains(pass.Steps, s => s.Phase == StepPhase.Running);
-        var run = await gateways["ber-1"].GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, first.RunName, CancellationToken.None);
+        var run = await ReadRun(gateways["ber-1"], first.RunName);
         Assert.Null(run!["status"]!["compressedSteps"]);
         Assert.Equal(RunStepRecords.Read(run["status"]), pass.Steps.Where(RunStepRecords.Listed));
         Assert.Equal(campaign.Graph.Stages.Select(s => s.Id).Where(id => campaign.Graph.Steps.Any(s => s.Stage == id && s.Kind != Compiler.Planning.StepKind.Gate)),
@@ -151,32 +143,45 @@ public sealed class RunStatusSizeTests
     [Fact]
     public async Task A_status_someone_else_wrote_is_read_afresh_by_a_running_reconciler()
     {
-        var validation = FrozenWorld.Load("node-drain");
-        var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
-        var campaign = CompiledCampaign.Of(result, Assert.Single(result.Graphs).Plan);
+        var campaign = NodeDrain();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = Gateways(sim);
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var first = await executor.PassAsync(CancellationToken.None);
         await executor.PassAsync(CancellationToken.None);
 
         // Another writer (a second process, a hand edit) records a step the executor has as pending.
         var pending = first.Steps.Last(s => s.Phase == StepPhase.Pending && s.Kind == "verify");
-        var run = await gateways["ber-1"].GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, executor.RunName, CancellationToken.None);
+        var run = await ReadRun(gateways["ber-1"], executor.RunName);
         var steps = RunStepRecords.Read(run!["status"]).Append(pending with { Phase = StepPhase.Skipped, Message = "skipped by hand" })
             .ToDictionary(s => s.Id, StringComparer.Ordinal);
         var status = new JsonObject();
         RunStepRecords.Write(status, steps);
-        await gateways["ber-1"].ApplyStatusAsync(new JsonObject
-        {
-            ["apiVersion"] = CampaignExecutor.RunApiVersion,
-            ["kind"] = CampaignExecutor.RunKind,
-            ["metadata"] = new JsonObject { ["name"] = executor.RunName, ["namespace"] = CampaignExecutor.RunNamespace },
-            ["status"] = status,
-        }, CancellationToken.None);
+        await WriteStatus(gateways["ber-1"], executor.RunName, status);
 
         var next = await executor.PassAsync(CancellationToken.None);
         Assert.Equal(StepPhase.Skipped, next.Steps.Single(s => s.Id == pending.Id).Phase);
         Assert.Equal("skipped by hand", next.Steps.Single(s => s.Id == pending.Id).Message);
     }
+
+    private static CompiledCampaign NodeDrain()
+    {
+        var result = Compilation.Run(FrozenWorld.Load("node-drain"), new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
+        return CompiledCampaign.Of(result, Assert.Single(result.Graphs).Plan);
+    }
+
+    private static Dictionary<string, IClusterGateway> Gateways(RunningSimulator sim) =>
+        sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+
+    private static Task<JsonObject?> ReadRun(IClusterGateway home, string runName) =>
+        home.GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, runName, CancellationToken.None);
+
+    /// <summary>Writes the run's status as another writer would (a merge patch of the status subresource).</summary>
+    private static Task<JsonObject> WriteStatus(IClusterGateway home, string runName, JsonObject status) => home.ApplyStatusAsync(new JsonObject
+    {
+        ["apiVersion"] = CampaignExecutor.RunApiVersion,
+        ["kind"] = CampaignExecutor.RunKind,
+        ["metadata"] = new JsonObject { ["name"] = runName, ["namespace"] = CampaignExecutor.RunNamespace },
+        ["status"] = status,
+    }, CancellationToken.None);
 }

@@ -64,7 +64,7 @@ public sealed class StatusCommand(IOContext io)
         foreach (var run in runs)
         {
             var steps = Steps(run);
-            var total = run["spec"]?["steps"] is JsonValue count && count.TryGetValue<long>(out var n) ? (int)n : steps.Count(s => !Conventions.IsRollback(s.Id));
+            var total = RunStepRecords.GraphSteps(run) ?? steps.Count(s => !Conventions.IsRollback(s.Id));
             table.AddRow(Cell(run["metadata"]!["name"]), Cell(run["spec"]?["plan"]), Cell(run["status"]?["observedRevision"]?.GetValue<string>() is { Length: > 12 } r ? r[..12] : run["status"]?["observedRevision"]),
                 $"{steps.Count(s => s.IsDone && !Conventions.IsRollback(s.Id))}/{total}", steps.Count(s => s.Phase == StepPhase.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 steps.Count(s => s.Phase == StepPhase.Failed).ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -111,7 +111,9 @@ public sealed class CampaignExecutor
             live = await Home.GetAsync(RunApiVersion, RunKind, RunNamespace, RunName, cancel) ?? throw new InvalidOperationException($"MigrationRun {RunName} was not created");
         }
 
-        var state = known.StepsIfCurrent(live) ?? ReadState(live);
+        // The steps as the status lists them, read only when the run is not the one last written (then once).
+        IReadOnlyList<StepState>? listed = null;
+        var state = known.StepsIfCurrent(live) ?? ReadState(listed = RunStepRecords.Read(live["status"]));
         var events = new PassEvents(now);
         foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running && !Conventions.IsRollback(id)).Order(StringComparer.Ordinal).ToList())
         {
@@ -138,7 +140,7 @@ public sealed class CampaignExecutor
         var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
         var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions,
             RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state));
-        if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state))
+        if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state, listed))
         {
             RunStepRecords.Write(status, state);
             live["status"] = status;
@@ -164,9 +166,9 @@ public sealed class CampaignExecutor
     }
 
     /// <summary>The steps' states from the run's status; steps of an earlier revision that this graph no longer has are dropped.</summary>
-    private Dictionary<string, StepState> ReadState(JsonObject live)
+    private Dictionary<string, StepState> ReadState(IReadOnlyList<StepState> listed)
     {
-        var state = RunStepRecords.Read(live["status"])
+        var state = listed
             .Where(s => campaign.HasStep(s.Id) || Conventions.IsRollback(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         foreach (var step in campaign.Graph.Steps)
         {

@@ -18,15 +18,18 @@ internal sealed class KnownRunState
     public Dictionary<string, StepState>? StepsIfCurrent(JsonObject live) =>
         IsCurrent(live) ? new Dictionary<string, StepState>(steps, StringComparer.Ordinal) : null;
 
-    /// <summary>Whether the live run's steps equal <paramref name="state"/>: by record when it is the run written, else as JSON.</summary>
-    public bool SameSteps(JsonObject live, IReadOnlyDictionary<string, StepState> state)
+    /// <summary>
+    /// Whether the live run's steps equal <paramref name="state"/>: against the states written when it is the run
+    /// written, else against what its status lists (<paramref name="listed"/> when the caller has read it already).
+    /// </summary>
+    public bool SameSteps(JsonObject live, IReadOnlyDictionary<string, StepState> state, IReadOnlyList<StepState>? listed = null)
     {
         if (IsCurrent(live))
         {
             return steps.Count == state.Count && state.All(s => steps.TryGetValue(s.Key, out var known) && known == s.Value);
         }
 
-        return RunStepRecords.Read(live["status"]).SequenceEqual(RunStepRecords.ListedInOrder(state));
+        return (listed ?? RunStepRecords.Read(live["status"])).SequenceEqual(RunStepRecords.ListedInOrder(state));
     }
 
     /// <summary>Records what a status write left in the cluster.</summary>

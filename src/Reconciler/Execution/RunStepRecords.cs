@@ -90,6 +90,9 @@ public static class RunStepRecords
             counted[stage].Count(s => s.IsDone), counted[stage].Count(s => s.Phase == StepPhase.Failed)).ToJson())]);
     }
 
+    /// <summary>How many steps the run's graph has (spec.steps); null when the run does not say.</summary>
+    public static int? GraphSteps(JsonObject run) => run["spec"]?["steps"] is JsonValue count && count.TryGetValue<long>(out var n) ? (int)n : null;
+
     /// <summary>The stage sums of a run's status.</summary>
     public static IReadOnlyList<StageProgress> ReadStages(JsonNode? status) =>
         [.. (status?["stages"] as JsonArray ?? []).OfType<JsonNode>().Select(StageProgress.FromJson)];
