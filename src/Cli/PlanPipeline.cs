@@ -64,14 +64,17 @@ public static class PlanPipeline
     public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, string currentDirectory, TemplateSet? templates = null) =>
         Compilation.Run(PlanValidator.Validate(paths, currentDirectory), now, templates);
 
-    /// <summary>As <see cref="Run(IReadOnlyList{string}, DateTime, string, TemplateSet?)"/>, showing progress (bars on a terminal, plain lines otherwise).</summary>
-    public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, IOContext io, string command, TemplateSet? templates = null) =>
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{string}, DateTime, string, TemplateSet?)"/>, showing progress (bars on a terminal, plain
+    /// lines otherwise); the files go to <paramref name="sink"/> as they are rendered when one is given.
+    /// </summary>
+    public static CompilationResult Run(IReadOnlyList<string> paths, DateTime now, IOContext io, string command, TemplateSet? templates = null, IFileSink? sink = null) =>
         ProgressDisplay.Run(io, command, display =>
         {
             display.Report("validate", string.Join(" ", paths), 0, 0);
             var validation = PlanValidator.Validate(paths, io.CurrentDirectory);
             var result = Compilation.Run(validation, now, templates,
-                new InlineProgress<CompilationProgress>(p => { if (p.Phase != "done") { display.Report(p.Phase, p.Plan, p.Done, p.Total); } }));
+                new InlineProgress<CompilationProgress>(p => { if (p.Phase != "done") { display.Report(p.Phase, p.Plan, p.Done, p.Total); } }), sink);
             display.Complete();
             return result;
         });

@@ -8,7 +8,8 @@ namespace Reconcile.Compiler;
 /// <summary>
 /// Everything `compile` produces for a validated plan set: the graphs, the files of the output tree
 /// (relative paths, sorted) and every diagnostic, sorted by position. Files are empty when anything
-/// failed: an error never yields half an output.
+/// failed: an error never yields half an output. When the files went to a sink instead, Files is empty
+/// and <see cref="FileCount"/> says how many there were; the sink's owner discards them on errors.
 /// </summary>
 public sealed record CompilationResult(
     ValidationResult Validation,
@@ -21,6 +22,9 @@ public sealed record CompilationResult(
 
     public Execution.CompiledPlan Plan(string name) => Plans.First(p => p.Name == name);
 
+    /// <summary>How many files the compilation produced, in <see cref="Files"/> or into the sink.</summary>
+    public int FileCount { get; init; }
+
     public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
 }
 
@@ -31,7 +35,14 @@ public sealed record CompilationProgress(string Phase, string Plan, int Done, in
 public static class Compilation
 {
     /// <summary>Plans every MigrationPlan of <paramref name="validation"/> at <paramref name="now"/>; renders when <paramref name="templates"/> is given.</summary>
-    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress = null)
+    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress = null) =>
+        Run(validation, now, templates, progress, sink: null);
+
+    /// <summary>
+    /// As <see cref="Run(ValidationResult, DateTime, TemplateSet?, IProgress{CompilationProgress}?)"/>, each file going to
+    /// <paramref name="sink"/> as soon as it is rendered (the result's Files stay empty) when one is given.
+    /// </summary>
+    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress, IFileSink? sink)
     {
         var plans = validation.Model.Plans.Length;
         var diagnostics = new List<Diagnostic>(validation.Diagnostics);
@@ -55,7 +66,8 @@ public static class Compilation
             diagnostics.AddRange(templates.Refusals());
         }
 
-        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var collected = sink is null ? new FileCollection() : null;
+        var counted = new CountingFileSink(sink ?? collected!);
         var compiled = new List<Execution.CompiledPlan>();
         if (templates is not null && !diagnostics.Any(d => d.IsError))
         {
@@ -64,31 +76,51 @@ public static class Compilation
                 progress?.Report(new CompilationProgress("render", graph.Plan, index, graphs.Count));
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
                 var prefix = Facts.Conventions.PlanPrefix(graphs.Count, graph.Plan);
-                var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model));
+                var files = prefix.Length == 0 ? (IFileSink)counted : new PrefixedFileSink(counted, prefix);
+                var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model), files);
                 diagnostics.AddRange(rendered.Diagnostics);
                 compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), rendered.Manifests, plan.Moves, prefix));
-                foreach (var file in rendered.Files)
+                AddGraphFiles(files, graph, plan.Suspend);
+                files.Add("report.html", stream =>
                 {
-                    files[prefix + file.Path] = file.Content;
-                }
-
-                AddGraphFiles(files, prefix, graph, plan.Suspend);
-                files[prefix + "report.html"] = Reporting.ReportWriter.Html(graph, plan);
+                    using var html = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                    Reporting.ReportWriter.Html(graph, plan, html);
+                });
             }
         }
 
         progress?.Report(new CompilationProgress("done", "", plans, plans));
         var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
         var failed = validation.HasInputProblem || sorted.Any(d => d.IsError);
-        return new CompilationResult(validation, graphs, failed ? new SortedDictionary<string, string>(StringComparer.Ordinal) : files, sorted) { Plans = failed ? [] : compiled };
+        var held = failed || collected is null ? new SortedDictionary<string, string>(StringComparer.Ordinal) : collected.Files;
+        return new CompilationResult(validation, graphs, held, sorted) { Plans = failed ? [] : compiled, FileCount = failed ? 0 : counted.Count };
     }
 
-    /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph, under <paramref name="prefix"/>.</summary>
-    public static void AddGraphFiles(IDictionary<string, string> files, string prefix, ExecutionGraph graph, bool suspended)
+    /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph.</summary>
+    public static void AddGraphFiles(IFileSink files, ExecutionGraph graph, bool suspended)
     {
-        files[prefix + "graph.json"] = GraphWriter.Json(graph);
-        files[prefix + "graph.dot"] = GraphWriter.Dot(graph);
-        files[prefix + "graph.mmd"] = GraphWriter.Mermaid(graph);
-        files[prefix + "summary.txt"] = GraphWriter.Summary(graph, suspended);
+        files.Add("graph.json", stream => GraphWriter.Json(graph, stream));
+        files.Add("graph.dot", GraphWriter.Dot(graph));
+        files.Add("graph.mmd", GraphWriter.Mermaid(graph));
+        files.Add("summary.txt", GraphWriter.Summary(graph, suspended));
+    }
+
+    private sealed class CountingFileSink(IFileSink inner) : IFileSink
+    {
+        private int count;
+
+        public int Count => count;
+
+        public void Add(string path, string content)
+        {
+            inner.Add(path, content);
+            Interlocked.Increment(ref count);
+        }
+
+        public void Add(string path, Action<Stream> write)
+        {
+            inner.Add(path, write);
+            Interlocked.Increment(ref count);
+        }
     }
 }

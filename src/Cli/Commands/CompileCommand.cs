@@ -12,6 +12,18 @@ namespace Reconcile.Cli.Commands;
 /// </summary>
 public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
 {
+    /// <summary>Where the files go when the output directory may not be written: the compile still reports its diagnostics.</summary>
+    private sealed class DiscardedFiles : IFileSink
+    {
+        public void Add(string path, string content)
+        {
+        }
+
+        public void Add(string path, Action<Stream> write)
+        {
+        }
+    }
+
     public sealed record Arguments(IReadOnlyList<string> Paths, string Out, string? Now, string? Templates);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
@@ -39,7 +51,14 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
         }
 
         var templates = TemplateSet.For(arguments.Paths, arguments.Templates, io.CurrentDirectory);
-        var run = PlanPipeline.Run(arguments.Paths, now, io, "compile", templates);
+        // The output directory is judged first and written while rendering (a large campaign's files are
+        // never held whole); a refused or unwritable one is reported after the diagnostics, as before any write.
+        var full = Path.GetFullPath(arguments.Out, io.CurrentDirectory);
+        var inputs = arguments.Paths.Append(arguments.Templates).OfType<string>().Select(p => Path.GetFullPath(p, io.CurrentDirectory));
+        OutputWriter? writer = null;
+        var problem = OutputDirectory.Refusal(full, inputs) ?? OutputDirectory.TryBegin(full, out writer);
+        using var owned = writer;
+        var run = PlanPipeline.Run(arguments.Paths, now, io, "compile", templates, writer ?? (IFileSink)new DiscardedFiles());
         io.Out.Write(DiagnosticRenderer.Text(run.Diagnostics));
         if (run.HasErrors)
         {
@@ -52,14 +71,13 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var inputs = arguments.Paths.Append(arguments.Templates).OfType<string>().Select(p => Path.GetFullPath(p, io.CurrentDirectory));
-        if (OutputDirectory.TryReplace(Path.GetFullPath(arguments.Out, io.CurrentDirectory), run.Files, inputs) is { } problem)
+        if ((problem ?? (writer!.Commit() is { } failure ? $"cannot write '{arguments.Out}': {failure}" : null)) is { } refused)
         {
-            io.Error.WriteLine($"reconcile: {problem}");
+            io.Error.WriteLine($"reconcile: {refused}");
             return ExitCodes.Usage;
         }
 
-        io.Out.WriteLine($"wrote {run.Files.Count} files to {arguments.Out}");
+        io.Out.WriteLine($"wrote {run.FileCount} files to {arguments.Out}");
         return ExitCodes.Success;
     }
 }

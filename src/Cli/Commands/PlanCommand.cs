@@ -3,6 +3,7 @@ using Reconcile.Compiler;
 using Reconcile.Compiler.Diagnostics;
 using Reconcile.Compiler.Formatting;
 using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
 
 namespace Reconcile.Cli.Commands;
 
@@ -48,14 +49,14 @@ public sealed class PlanCommand(IOContext io, Func<DateTime> clock)
 
         if (arguments.Out is { } directory)
         {
-            var files = new Dictionary<string, string>(StringComparer.Ordinal);
+            var files = new FileCollection();
             foreach (var graph in graphs)
             {
-                var prefix = graphs.Count == 1 ? "" : graph.Plan + "/";
-                Compilation.AddGraphFiles(files, prefix, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
+                var into = graphs.Count == 1 ? (IFileSink)files : new PrefixedFileSink(files, graph.Plan + "/");
+                Compilation.AddGraphFiles(into, graph, validation.Model.Plans.First(p => p.Name == graph.Plan).Suspend);
             }
 
-            if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files, arguments.Paths.Select(p => Path.GetFullPath(p, io.CurrentDirectory))) is { } problem)
+            if (OutputDirectory.TryReplace(Path.GetFullPath(directory, io.CurrentDirectory), files.Files, arguments.Paths.Select(p => Path.GetFullPath(p, io.CurrentDirectory))) is { } problem)
             {
                 io.Error.WriteLine($"reconcile: {problem}");
                 return ExitCodes.Usage;

@@ -26,6 +26,13 @@ public static class GraphWriter
     public static string Json(ExecutionGraph graph)
     {
         using var stream = new MemoryStream();
+        Json(graph, stream);
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    /// <summary>graph.json as UTF-8 into <paramref name="stream"/>, ending in a newline.</summary>
+    public static void Json(ExecutionGraph graph, Stream stream)
+    {
         using (var json = new Utf8JsonWriter(stream, Indented))
         {
             json.WriteStartObject();
@@ -100,7 +107,7 @@ public static class GraphWriter
             json.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        stream.WriteByte((byte)'\n');
     }
 
     private static void WriteStep(Utf8JsonWriter json, GraphStep step)

@@ -17,34 +17,34 @@ public sealed partial class ManifestRenderer
 {
     private sealed record Part(ObjectRole Role, string Template, string Variable, ScriptObject Data);
 
-    private Dictionary<string, StepManifest> RenderSteps(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
+    private Dictionary<string, StepManifest> RenderSteps(ExecutionGraph graph, PlanScope scope, IFileSink files)
     {
         var plan = scope.Plan;
         var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        // Steps render independently: contiguous ranges go to workers in parallel, and their files,
-        // manifests and diagnostics are merged back in step order, so the output does not depend on timing.
+        // Steps render independently: contiguous ranges go to workers in parallel, each file goes to the sink
+        // as it is complete, and manifests and diagnostics are merged back in step order, so the output does
+        // not depend on timing.
         var steps = graph.Steps;
         var ranges = Math.Clamp(steps.Count / 64, 1, Environment.ProcessorCount * 4);
-        var parts = new (List<RenderedFile> Files, List<(string Id, StepManifest Manifest)> Manifests, ManifestRenderer Worker)[ranges];
+        var parts = new (List<(string Id, StepManifest Manifest)> Manifests, ManifestRenderer Worker)[ranges];
         Parallel.For(0, ranges, range =>
         {
             var worker = Worker();
-            var (own, rendered) = (new List<RenderedFile>(), new List<(string, StepManifest)>());
+            var rendered = new List<(string, StepManifest)>();
             for (var i = range * steps.Count / ranges; i < (range + 1) * steps.Count / ranges; i++)
             {
                 var step = steps[i];
                 rendered.Add((step.Id, step.Kind is StepKind.Verify or StepKind.Gate
                     ? new StepManifest(step.Id, step.Kind == StepKind.Verify ? StepAction.Verify : StepAction.Gate, [], [], null)
-                    : worker.RenderStep(scope, own, step, vms[step.Vm!], moves[step.Move!])));
+                    : worker.RenderStep(scope, files, step, vms[step.Vm!], moves[step.Move!])));
             }
 
-            parts[range] = (own, rendered, worker);
+            parts[range] = (rendered, worker);
         });
         var manifests = new Dictionary<string, StepManifest>(StringComparer.Ordinal);
-        foreach (var (own, rendered, worker) in parts)
+        foreach (var (rendered, worker) in parts)
         {
-            files.AddRange(own);
             diagnostics.AddRange(worker.diagnostics);
             foreach (var (id, manifest) in rendered)
             {
@@ -55,7 +55,7 @@ public sealed partial class ManifestRenderer
         return manifests;
     }
 
-    private StepManifest RenderStep(PlanScope scope, List<RenderedFile> files, GraphStep step, Vm vm, Move move)
+    private StepManifest RenderStep(PlanScope scope, IFileSink files, GraphStep step, Vm vm, Move move)
     {
         var plan = scope.Plan;
         var name = Conventions.ObjectName(plan.Name, step.Id);
@@ -150,12 +150,12 @@ public sealed partial class ManifestRenderer
     private static string ClaimOf(Vm vm, Volume volume) => volume.Claim ?? KubernetesName.Of(vm.Name, volume.Name);
 
     /// <summary>Renders one step file on <paramref name="cluster"/> and records each of its documents with its role.</summary>
-    private void AddStepFile(List<RenderedFile> files, string path, string cluster, IReadOnlyList<Part> parts, List<ManifestObject> into)
+    private void AddStepFile(IFileSink files, string path, string cluster, IReadOnlyList<Part> parts, List<ManifestObject> into)
     {
         var texts = parts.Select(p => RenderFile(p.Template, p.Variable, p.Data)).ToList();
         if (texts.All(t => t is not null))
         {
-            files.Add(new RenderedFile(path, string.Join("---\n", texts)));
+            files.Add(path, string.Join("---\n", texts));
             into.AddRange(parts.Select((p, i) => new ManifestObject(cluster, p.Role, path, i)));
         }
     }

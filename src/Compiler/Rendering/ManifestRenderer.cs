@@ -48,9 +48,17 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
     /// <summary>A renderer for one worker: its own diagnostics and parsed templates, the same template texts and check.</summary>
     private ManifestRenderer Worker() => new(templates) { sources = sources, check = check };
 
+    /// <summary>Renders into memory: the result's <see cref="RenderResult.Files"/> hold every file.</summary>
     public RenderResult Render(ExecutionGraph graph, PlanScope scope)
     {
-        var files = new List<RenderedFile>();
+        var collected = new FileCollection();
+        var result = Render(graph, scope, collected);
+        return result with { Files = [.. collected.Files.Select(f => new RenderedFile(f.Key, f.Value))] };
+    }
+
+    /// <summary>Renders each file into <paramref name="files"/> as it is complete; the result's Files are empty.</summary>
+    public RenderResult Render(ExecutionGraph graph, PlanScope scope, IFileSink files)
+    {
         var plan = scope.Plan;
         var steps = graph.Steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).ToList();
         var clusters = steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -64,7 +72,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
                 var file = $"migrationpolicy-{KubernetesName.Of(move.Name)}.yaml";
                 if (RenderFile("migrationpolicy.yaml.sbn", "policy", PolicyData(plan, move, scope.Cluster(cluster)!.KubeVirt)) is { } text)
                 {
-                    files.Add(new RenderedFile($"{cluster}/static/{file}", text));
+                    files.Add($"{cluster}/static/{file}", text);
                     statics.Add(file);
                 }
             }
@@ -75,7 +83,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
                 {
                     if (RenderFile("networkpolicy.yaml.sbn", "policy", policy) is { } text)
                     {
-                        files.Add(new RenderedFile($"{cluster}/static/{file}", text));
+                        files.Add($"{cluster}/static/{file}", text);
                         statics.Add(file);
                     }
                 }
@@ -95,14 +103,14 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
                 }).ToList();
                 if (texts.All(t => t is not null))
                 {
-                    files.Add(new RenderedFile($"{cluster}/static/labels.yaml", string.Join("---\n", texts)));
+                    files.Add($"{cluster}/static/labels.yaml", string.Join("---\n", texts));
                     statics.Add("labels.yaml");
                 }
             }
 
             if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForCluster(graph, scope, cluster)) is { } rules)
             {
-                files.Add(new RenderedFile($"{cluster}/static/prometheusrule-migrations.yaml", rules));
+                files.Add($"{cluster}/static/prometheusrule-migrations.yaml", rules);
                 statics.Add("prometheusrule-migrations.yaml");
             }
 
@@ -114,17 +122,17 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
 
             if (RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false) is { } kustomization)
             {
-                files.Add(new RenderedFile($"{cluster}/static/kustomization.yaml", kustomization));
+                files.Add($"{cluster}/static/kustomization.yaml", kustomization);
             }
         }
 
         var manifests = RenderSteps(graph, scope, files);
         RenderRun(graph, scope, files);
-        return new RenderResult([.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], [.. diagnostics]) { Manifests = manifests };
+        return new RenderResult([], [.. diagnostics]) { Manifests = manifests };
     }
 
     /// <summary>DIR/run/: the MigrationRun CRD and this plan's run, applied where the reconciler runs.</summary>
-    private void RenderRun(ExecutionGraph graph, PlanScope scope, List<RenderedFile> files)
+    private void RenderRun(ExecutionGraph graph, PlanScope scope, IFileSink files)
     {
         var run = new ScriptObject
         {
@@ -144,10 +152,10 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         var kustomization = RenderFile("kustomization.yaml.sbn", "kustomization", new ScriptObject { ["resources"] = resources }, expectKind: false);
         if (crd is not null && resource is not null && alerts is not null && kustomization is not null)
         {
-            files.Add(new RenderedFile("run/migrationrun-crd.yaml", crd));
-            files.Add(new RenderedFile("run/migrationrun.yaml", resource));
-            files.Add(new RenderedFile("run/prometheusrule-reconciler.yaml", alerts));
-            files.Add(new RenderedFile("run/kustomization.yaml", kustomization));
+            files.Add("run/migrationrun-crd.yaml", crd);
+            files.Add("run/migrationrun.yaml", resource);
+            files.Add("run/prometheusrule-reconciler.yaml", alerts);
+            files.Add("run/kustomization.yaml", kustomization);
         }
     }
 

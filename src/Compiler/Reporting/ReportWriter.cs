@@ -26,6 +26,14 @@ public static class ReportWriter
 
     public static string Html(ExecutionGraph graph, MigrationPlan plan)
     {
+        var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Html(graph, plan, text);
+        return text.ToString();
+    }
+
+    /// <summary>The page into <paramref name="html"/>, part by part: at 100,000 VMs it is 100 MB, never built as one string.</summary>
+    public static void Html(ExecutionGraph graph, MigrationPlan plan, TextWriter html)
+    {
         // Snapshot and verify steps happen on one cluster: they have no separate target.
         var steps = graph.Steps.Where(s => s.Kind != StepKind.Gate && s.From is not null).Select(s => s.To is null ? s with { To = s.From } : s).ToList();
         var start = graph.Start;
@@ -37,27 +45,26 @@ public static class ReportWriter
 
         var scale = new TimeScale(start, end + TimeSpan.FromTicks((end - start).Ticks / 50), ChartWidth, [.. steps.Select(s => (s.PlannedStart, s.PlannedEnd))]);
         var colours = new StepColours(plan, steps);
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        html.Append($"<title>Reconcile: {E(graph.Plan)}</title>\n<style>\n{Css}</style>\n");
+        html.Write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        html.Write($"<title>Reconcile: {E(graph.Plan)}</title>\n<style>\n{Css}</style>\n");
         // Any script error marks the page, so a headless browser test sees it in the DOM.
-        html.Append("<script>window.addEventListener('error', function (e) { document.documentElement.setAttribute('data-error', String(e.message)); });</script>\n");
-        html.Append("</head>\n<body>\n");
-        html.Append($"<h1>Campaign <code>{E(graph.Plan)}</code></h1>\n");
-        html.Append("<p class=\"facts\">");
-        html.Append($"Start {Time(graph.Start)} · end {Time(end)} · makespan {Duration(graph.MakespanSeconds)} · lower bound {Duration(graph.LowerBoundSeconds)}");
-        html.Append($" · {steps.Count(s => s.Kind == StepKind.Migrate)} migrations of {steps.Select(s => s.Vm).Distinct().Count()} VMs in {graph.Stages.Count} stages");
-        html.Append($" · {Quantities.FormatBytes(steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).Sum(s => s.Predicted.Bytes))} over the wire");
-        html.Append(plan.Suspend ? " · <strong>suspended</strong>" : "").Append("</p>\n");
+        html.Write("<script>window.addEventListener('error', function (e) { document.documentElement.setAttribute('data-error', String(e.message)); });</script>\n");
+        html.Write("</head>\n<body>\n");
+        html.Write($"<h1>Campaign <code>{E(graph.Plan)}</code></h1>\n");
+        html.Write("<p class=\"facts\">");
+        html.Write($"Start {Time(graph.Start)} · end {Time(end)} · makespan {Duration(graph.MakespanSeconds)} · lower bound {Duration(graph.LowerBoundSeconds)}");
+        html.Write($" · {steps.Count(s => s.Kind == StepKind.Migrate)} migrations of {steps.Select(s => s.Vm).Distinct().Count()} VMs in {graph.Stages.Count} stages");
+        html.Write($" · {Quantities.FormatBytes(steps.Where(s => s.Kind is StepKind.Migrate or StepKind.ReplicateStorage).Sum(s => s.Predicted.Bytes))} over the wire");
+        html.Write(plan.Suspend ? " · <strong>suspended</strong>" : "");
+        html.Write("</p>\n");
 
         var lanes = Lanes(graph, steps);
-        html.Append(Legend(colours));
-        html.Append(Chart(lanes, plan, scale, colours));
-        html.Append(StageTable(graph));
-        html.Append(DiagnosticTable(graph.Diagnostics));
-        html.Append("<div id=\"tip\" role=\"tooltip\"></div>\n");
-        html.Append($"<script>\n{Script}</script>\n</body>\n</html>\n");
-        return html.ToString();
+        html.Write(Legend(colours));
+        Chart(lanes, plan, scale, colours, html);
+        html.Write(StageTable(graph));
+        html.Write(DiagnosticTable(graph.Diagnostics));
+        html.Write("<div id=\"tip\" role=\"tooltip\"></div>\n");
+        html.Write($"<script>\n{Script}</script>\n</body>\n</html>\n");
     }
 
     private static List<Lane> Lanes(ExecutionGraph graph, List<GraphStep> steps)
@@ -79,58 +86,59 @@ public static class ReportWriter
         return lanes;
     }
 
-    private static string Chart(List<Lane> lanes, MigrationPlan plan, TimeScale scale, StepColours colours)
+    private static void Chart(List<Lane> lanes, MigrationPlan plan, TimeScale scale, StepColours colours, TextWriter html)
     {
-        var body = new StringBuilder();
+        // Each lane's rows first: the SVG's height comes before its lanes.
+        var packed = lanes.Select(lane => (Lane: lane, Rows: Pack(lane.Steps))).ToList();
+        var height = AxisHeight + packed.Sum(p => LaneHeight(p.Rows) + SectionGap);
+        var width = LabelWidth + ChartWidth + 10;
+        html.Write("<h2>Timeline</h2>\n<div class=\"chart\">\n");
+        html.Write($"<svg id=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n");
+        html.Write("<defs><pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">");
+        html.Write("<rect width=\"8\" height=\"8\" fill=\"rgba(200,40,40,0.08)\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"rgba(200,40,40,0.55)\" stroke-width=\"3\"/></pattern></defs>\n");
+        html.Write(Axis(scale, height));
         var y = AxisHeight;
-        foreach (var lane in lanes)
+        foreach (var (lane, rows) in packed)
         {
-            var rows = Pack(lane.Steps);
-            var height = Math.Max(2, rows.Count) * (RowHeight + RowGap) + RowGap;
-            body.Append($"<g class=\"lane\" data-lane=\"{E(lane.Title)}\">\n");
+            var laneHeight = LaneHeight(rows);
+            html.Write($"<g class=\"lane\" data-lane=\"{E(lane.Title)}\">\n");
             // Long names are cut to the label column; the full name is the hover text.
             var shown = lane.Title.Length > 30 ? lane.Title[..29] + "…" : lane.Title;
-            body.Append($"<text class=\"lane-title\" x=\"4\" y=\"{y + 13}\" data-tip=\"{E(lane.Title)}\"><title>{E(lane.Title)}</title>{E(shown)}</text>\n");
+            html.Write($"<text class=\"lane-title\" x=\"4\" y=\"{y + 13}\" data-tip=\"{E(lane.Title)}\"><title>{E(lane.Title)}</title>{E(shown)}</text>\n");
             if (lane.Subtitle is { } subtitle)
             {
-                body.Append($"<text class=\"lane-subtitle\" x=\"4\" y=\"{y + 27}\">{E(subtitle)}</text>\n");
+                html.Write($"<text class=\"lane-subtitle\" x=\"4\" y=\"{y + 27}\">{E(subtitle)}</text>\n");
             }
 
-            body.Append($"<rect class=\"lane-bg\" x=\"{LabelWidth}\" y=\"{y}\" width=\"{ChartWidth}\" height=\"{height}\"/>\n");
+            html.Write($"<rect class=\"lane-bg\" x=\"{LabelWidth}\" y=\"{y}\" width=\"{ChartWidth}\" height=\"{laneHeight}\"/>\n");
 
             // Allow windows for every cluster of the lane (a link needs both ends open), deny windows of any.
             foreach (var window in WindowCalendar.Expand(plan.Windows, lane.Clusters.ToList(), scale.Start, scale.End - scale.Start))
             {
-                body.Append(Band("allow", window, y, height, scale));
+                html.Write(Band("allow", window, y, laneHeight, scale));
             }
 
             foreach (var deny in WindowCalendar.DenyOccurrences(plan.Windows, lane.Clusters.ToList(), scale.Start, scale.End))
             {
-                body.Append(Band("deny", deny, y, height, scale));
+                html.Write(Band("deny", deny, y, laneHeight, scale));
             }
 
             for (var row = 0; row < rows.Count; row++)
             {
                 foreach (var step in rows[row])
                 {
-                    body.Append(Bar(step, y + RowGap + row * (RowHeight + RowGap), scale, colours));
+                    html.Write(Bar(step, y + RowGap + row * (RowHeight + RowGap), scale, colours));
                 }
             }
 
-            body.Append("</g>\n");
-            y += height + SectionGap;
+            html.Write("</g>\n");
+            y += laneHeight + SectionGap;
         }
 
-        var width = LabelWidth + ChartWidth + 10;
-        var svg = new StringBuilder();
-        svg.Append($"<svg id=\"gantt\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{y}\" viewBox=\"0 0 {width} {y}\">\n");
-        svg.Append("<defs><pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">");
-        svg.Append("<rect width=\"8\" height=\"8\" fill=\"rgba(200,40,40,0.08)\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"rgba(200,40,40,0.55)\" stroke-width=\"3\"/></pattern></defs>\n");
-        svg.Append(Axis(scale, y));
-        svg.Append(body);
-        svg.Append("</svg>\n");
-        return $"<h2>Timeline</h2>\n<div class=\"chart\">\n{svg}</div>\n";
+        html.Write("</svg>\n</div>\n");
     }
+
+    private static int LaneHeight(List<List<GraphStep>> rows) => Math.Max(2, rows.Count) * (RowHeight + RowGap) + RowGap;
 
     /// <summary>Interval partitioning: each step goes on the first row free at its start, so rows never overlap.</summary>
     private static List<List<GraphStep>> Pack(IReadOnlyList<GraphStep> steps)

@@ -140,6 +140,29 @@ public sealed class OutputDirectoryTests
     }
 
     [Fact]
+    public void A_compile_that_fails_while_rendering_leaves_the_output_as_it_was()
+    {
+        // Files stream to disk as they are rendered: the static ones are written before a step's template fails.
+        using var tree = Tree();
+        Directory.CreateDirectory(tree.File("broken"));
+        File.WriteAllText(tree.File("broken/vmim.yaml.sbn"), "apiVersion: v1\nkind: {{ migration.no_such_field }}\n");
+        var (exit, _) = Run(tree.Path, "compile", "plans", "--out", "fresh", "--templates", "broken");
+        Assert.Equal(1, exit);
+        Assert.Equal(["broken", "plans"], Directory.GetDirectories(tree.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        Assert.Equal(0, Run(tree.Path, "compile", "plans", "--out", "build").Exit);
+        var before = Snapshot(tree.File("build"));
+        Assert.Equal(1, Run(tree.Path, "compile", "plans", "--out", "build", "--templates", "broken").Exit);
+        Assert.Equal(before, Snapshot(tree.File("build")));
+        Assert.Equal(["broken", "build", "plans"], Directory.GetDirectories(tree.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        AssertIntact(tree);
+    }
+
+    private static List<string> Snapshot(string directory) =>
+        [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(p => Path.GetRelativePath(directory, p) + (File.Exists(p) ? " " + File.ReadAllText(p).GetHashCode(StringComparison.Ordinal) : "/"))];
+
+    [Fact]
     public void A_symbolic_link_as_the_output_is_refused()
     {
         using var tree = Tree();
