@@ -19,6 +19,8 @@ public static class Program
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
             StatusCommand.CreateCommand(io),
+            SuspendCommand.CreateCommand(io, suspend: true),
+            SuspendCommand.CreateCommand(io, suspend: false),
             DiscoverCommand.CreateCommand(io),
         };
 

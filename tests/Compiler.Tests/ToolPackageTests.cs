@@ -19,6 +19,11 @@ public sealed class ToolPackageTests
         using var work = new TempDirectory();
         var tree = Path.Combine(work.Path, "tree");
         CopySources(tree);
+        // Packed from a Git checkout, as a clone is: the version carries the commit.
+        ExternalTools.Git(tree, "init", "-q");
+        ExternalTools.Git(tree, "add", "-A");
+        ExternalTools.Git(tree, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "tree");
+        var commit = ExternalTools.Git(tree, "rev-parse", "HEAD").Trim();
         var rid = RuntimeInformation.RuntimeIdentifier;
         var feed = Path.Combine(work.Path, "feed");
         var environment = new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
@@ -31,10 +36,20 @@ public sealed class ToolPackageTests
         var tools = Path.Combine(work.Path, "tools");
         ExternalTools.Succeed("dotnet", ["tool", "install", "--tool-path", tools, "reconcile", "--add-source", feed, "--version", "0.1.0"], work.Path, environment);
         var reconcile = Path.Combine(tools, "reconcile");
-        Assert.StartsWith("0.1.0", ExternalTools.Succeed(reconcile, ["--version"], work.Path).Trim(), StringComparison.Ordinal);
+        Assert.Equal($"0.1.0+{commit}", ExternalTools.Succeed(reconcile, ["--version"], work.Path).Trim());
         var validated = ExternalTools.Run(reconcile, ["validate", Repository.PathOf("plans", "examples")], workingDirectory: work.Path);
         Assert.True(validated.Exit == 0, validated.Out + validated.Error);
         Assert.Contains("0 errors", validated.Out, StringComparison.Ordinal);
+
+        // Linked as kubectl-reconcile, the installed command is a kubectl plugin (README, "Install").
+        if (ExternalTools.Kubectl() is { } kubectl)
+        {
+            var bin = Path.Combine(work.Path, "bin");
+            Directory.CreateDirectory(bin);
+            File.CreateSymbolicLink(Path.Combine(bin, "kubectl-reconcile"), reconcile);
+            var path = new Dictionary<string, string> { ["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") };
+            Assert.Equal($"0.1.0+{commit}", ExternalTools.Succeed(kubectl, ["reconcile", "--version"], work.Path, path).Trim());
+        }
 
         // The platform's own package was installed, and its code is precompiled (a ReadyToRun header).
         var installed = Directory.GetFiles(Path.Combine(tools, ".store"), "reconcile.dll", SearchOption.AllDirectories);

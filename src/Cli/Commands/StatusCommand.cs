@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Reconcile.Compiler.Facts;
-using Reconcile.Reconciler.Clusters;
 using Reconcile.Reconciler.Execution;
 using Spectre.Console;
 
@@ -13,33 +12,22 @@ namespace Reconcile.Cli.Commands;
 /// </summary>
 public sealed class StatusCommand(IOContext io)
 {
-    public sealed record Arguments(string? Kubeconfig, string? Context, string Namespace);
-
     public static Command CreateCommand(IOContext io)
     {
-        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig; default $KUBECONFIG or ~/.kube/config." };
-        var context = new Option<string>("--context") { Description = "Context of the cluster holding the MigrationRuns; default the current context." };
-        var ns = new Option<string>("--namespace", "-n") { Description = "Namespace of the MigrationRuns.", DefaultValueFactory = _ => CampaignExecutor.RunNamespace };
-        var command = new Command("status", "Show each MigrationRun's progress: steps by phase, conditions, a bar per stage.") { kubeconfig, context, ns };
-        command.SetAction((parse, cancel) => new StatusCommand(io).RunAsync(new Arguments(parse.GetValue(kubeconfig), parse.GetValue(context), parse.GetValue(ns)!), cancel));
+        var cluster = new RunClusterOptions();
+        var command = new Command("status", "Show each MigrationRun's progress: steps by phase, conditions, a bar per stage.");
+        cluster.AddTo(command);
+        command.SetAction((parse, cancel) => cluster.Resolve(parse, io) is { } target ? new StatusCommand(io).RunAsync(target, cancel) : Task.FromResult(ExitCodes.Usage));
         return command;
     }
 
-    public async Task<int> RunAsync(Arguments arguments, CancellationToken cancel)
+    public async Task<int> RunAsync(RunClusterOptions.Target target, CancellationToken cancel)
     {
-        var kubeconfig = Path.GetFullPath(arguments.Kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG") ??
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config"), io.CurrentDirectory);
-        if (!File.Exists(kubeconfig))
-        {
-            io.Error.WriteLine($"reconcile: kubeconfig {kubeconfig} does not exist");
-            return ExitCodes.Usage;
-        }
-
-        var context = arguments.Context ?? k8s.KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).CurrentContext;
+        var (context, ns) = (target.Context, target.Namespace);
         IReadOnlyList<JsonObject> runs;
         try
         {
-            runs = await KubernetesGateway.FromKubeconfig(context, kubeconfig, context).ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, arguments.Namespace, null, cancel);
+            runs = await target.Gateway.ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, ns, null, cancel);
         }
         catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
         {
@@ -56,7 +44,7 @@ public sealed class StatusCommand(IOContext io)
         });
         if (runs.Count == 0)
         {
-            console.WriteLine($"No MigrationRuns in {arguments.Namespace} on {context}.");
+            console.WriteLine($"No MigrationRuns in {ns} on {context}.");
             return ExitCodes.Success;
         }
 

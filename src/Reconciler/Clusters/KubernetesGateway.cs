@@ -105,6 +105,17 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
         return Parse(await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(patch, group, version, ns, Plural(kind), name, fieldManager: FieldManager, cancellationToken: cancel));
     }
 
+    /// <summary>
+    /// A JSON merge patch of a namespaced custom object under <paramref name="manager"/>: how an operator's
+    /// command (`reconcile suspend`) sets a field the reconciler's server-side apply leaves alone.
+    /// </summary>
+    public async Task<JsonObject> MergePatchAsync(string apiVersion, string kind, string ns, string name, JsonObject patch, string manager, CancellationToken cancel)
+    {
+        var (group, version) = Split(apiVersion);
+        return Parse(await client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+            group, version, ns, Plural(kind), name, fieldManager: manager, cancellationToken: cancel));
+    }
+
     public async Task<JsonObject?> GetAsync(string apiVersion, string kind, string? ns, string name, CancellationToken cancel)
     {
         var (group, version) = Split(apiVersion);

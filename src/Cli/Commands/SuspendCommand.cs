@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Reconciler.Execution;
+
+namespace Reconcile.Cli.Commands;
+
+/// <summary>
+/// `reconcile suspend PLAN` and `reconcile resume PLAN`: set the MigrationRun's spec.suspend, as `flux
+/// suspend` sets a Kustomization's. A suspended run starts nothing new; what runs finishes. The field is
+/// patched under its own field manager (<see cref="FieldManager"/>), which the reconciler's server-side
+/// apply of the run leaves alone, so the setting survives every new revision and restart; only a plan
+/// that itself says `suspend: true` takes it over (and resume then says so).
+/// </summary>
+public sealed class SuspendCommand(IOContext io, bool suspend)
+{
+    /// <summary>The field manager of operators' commands on a run.</summary>
+    public const string FieldManager = "reconcile-cli";
+
+    public static Command CreateCommand(IOContext io, bool suspend)
+    {
+        var plan = new Argument<string>("plan") { Description = "The MigrationPlan (or its MigrationRun's name)." };
+        var cluster = new RunClusterOptions();
+        var command = suspend
+            ? new Command("suspend", "Suspend a plan's MigrationRun: nothing new starts; running steps finish.") { plan }
+            : new Command("resume", "Resume a suspended MigrationRun.") { plan };
+        cluster.AddTo(command);
+        command.SetAction((parse, cancel) => cluster.Resolve(parse, io) is { } target
+            ? new SuspendCommand(io, suspend).RunAsync(target, parse.GetValue(plan)!, cancel)
+            : Task.FromResult(ExitCodes.Usage));
+        return command;
+    }
+
+    public async Task<int> RunAsync(RunClusterOptions.Target target, string plan, CancellationToken cancel)
+    {
+        var name = KubernetesName.Of(plan);
+        try
+        {
+            if (await target.Gateway.GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, target.Namespace, name, cancel) is not { } run)
+            {
+                io.Error.WriteLine($"reconcile: no MigrationRun {name} in {target.Namespace} on {target.Context} (is the plan compiled and the reconciler running there?)");
+                return ExitCodes.Errors;
+            }
+
+            await target.Gateway.MergePatchAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, target.Namespace, name,
+                new JsonObject { ["spec"] = new JsonObject { ["suspend"] = suspend } }, FieldManager, cancel);
+            io.Out.WriteLine(suspend
+                ? $"migrationrun/{name} suspended: nothing new starts, running steps finish"
+                : $"migrationrun/{name} resumed");
+            // Read before the patch: the patch takes the field over from the reconciler until its next apply.
+            if (!suspend && PlanSuspends(run))
+            {
+                io.Error.WriteLine($"reconcile: plan {plan} itself says suspend: true; the reconciler suspends the run again until that changes in Git");
+                return ExitCodes.Errors;
+            }
+
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            io.Error.WriteLine($"reconcile: cannot {(suspend ? "suspend" : "resume")} {name} on {target.Context}: {e.Message}");
+            return ExitCodes.Errors;
+        }
+    }
+
+    /// <summary>Whether the reconciler's apply owns spec.suspend: the compiled run sets it only when the plan suspends.</summary>
+    private static bool PlanSuspends(JsonObject run) =>
+        run["metadata"]?["managedFields"] is JsonArray fields && fields.Any(f =>
+            f?["manager"]?.GetValue<string>() == Reconciler.Clusters.KubernetesGateway.FieldManager && f["operation"]?.GetValue<string>() == "Apply" &&
+            f["fieldsV1"]?["f:spec"]?["f:suspend"] is not null);
+}

@@ -1,0 +1,80 @@
+using Reconcile.Cli;
+using Reconcile.Compiler;
+using Reconcile.Compiler.Planning;
+using Reconcile.Compiler.Rendering;
+using Reconcile.Reconciler.Clusters;
+using Reconcile.Reconciler.Execution;
+
+namespace Reconcile.Simulator.Tests;
+
+/// <summary>
+/// `reconcile suspend PLAN` and `reconcile resume PLAN` against the simulator and a real reconciler:
+/// the setting holds while the reconciler applies the run again (a new revision, a restart), a
+/// suspended run starts nothing, a resumed one carries on, and a plan that suspends itself says so.
+/// </summary>
+public sealed class SuspendResumeTests
+{
+    private static readonly DateTime Now = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static CompiledCampaign Compile(Func<string, string>? edit = null)
+    {
+        var result = Compilation.Run(FrozenWorld.Load("node-drain", edit), Now, new TemplateSet(null, Repository.Root));
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        return CompiledCampaign.Of(result, result.Graphs.Single().Plan);
+    }
+
+    private static (int Exit, string Out, string Error) Cli(RunningSimulator sim, params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exit = Program.Run([.. args, "--kubeconfig", sim.Kubeconfig, "--context", "ber-1"], new IOContext(output, error, Repository.Root));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static bool IsSuspended(PassResult pass) => pass.Conditions.Single(c => c.Type == "Suspended").Status;
+
+    [Fact]
+    public async Task A_suspended_run_starts_nothing_across_new_applies_and_a_resumed_one_carries_on()
+    {
+        var campaign = Compile();
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
+        await executor.ApplyStaticAsync(CancellationToken.None);
+
+        var suspended = Cli(sim, "suspend", campaign.Compiled.Name);
+        Assert.True(suspended.Exit == 0, suspended.Error);
+        Assert.Contains($"migrationrun/{executor.RunName} suspended", suspended.Out, StringComparison.Ordinal);
+        // The reconciler applies the run again, as on every new revision and after a restart: it stays suspended.
+        await executor.ApplyStaticAsync(CancellationToken.None);
+        var pass = await executor.PassAsync(CancellationToken.None);
+        Assert.True(IsSuspended(pass));
+        Assert.All(pass.Steps, s => Assert.Equal(StepPhase.Pending, s.Phase));
+
+        var resumed = Cli(sim, "resume", campaign.Compiled.Name);
+        Assert.True(resumed.Exit == 0, resumed.Error);
+        await executor.ApplyStaticAsync(CancellationToken.None);
+        pass = await executor.PassAsync(CancellationToken.None);
+        Assert.False(IsSuspended(pass));
+        Assert.Contains(pass.Steps, s => s.Phase != StepPhase.Pending);
+    }
+
+    [Fact]
+    public async Task Resuming_a_plan_that_suspends_itself_or_a_run_that_is_not_there_fails_with_the_reason()
+    {
+        var campaign = Compile(text => text.Replace("  horizon: 336h\n", "  horizon: 336h\n  suspend: true\n", StringComparison.Ordinal));
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
+        await executor.ApplyStaticAsync(CancellationToken.None);
+
+        var resumed = Cli(sim, "resume", campaign.Compiled.Name);
+        Assert.Equal(ExitCodes.Errors, resumed.Exit);
+        Assert.Contains("itself says suspend: true", resumed.Error, StringComparison.Ordinal);
+        await executor.ApplyStaticAsync(CancellationToken.None);
+        Assert.True(IsSuspended(await executor.PassAsync(CancellationToken.None)));
+
+        var missing = Cli(sim, "suspend", "no-such-plan");
+        Assert.Equal(ExitCodes.Errors, missing.Exit);
+        Assert.Contains("no MigrationRun no-such-plan in reconcile-system on ber-1", missing.Error, StringComparison.Ordinal);
+    }
+}
