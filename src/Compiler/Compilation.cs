@@ -81,11 +81,7 @@ public static class Compilation
                 diagnostics.AddRange(rendered.Diagnostics);
                 compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), rendered.Manifests, plan.Moves, prefix));
                 AddGraphFiles(files, graph, plan.Suspend);
-                files.Add("report.html", stream =>
-                {
-                    using var html = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-                    Reporting.ReportWriter.Html(graph, plan, html);
-                });
+                files.Add("report.html", Text(html => Reporting.ReportWriter.Html(graph, plan, html)));
             }
         }
 
@@ -100,10 +96,17 @@ public static class Compilation
     public static void AddGraphFiles(IFileSink files, ExecutionGraph graph, bool suspended)
     {
         files.Add("graph.json", stream => GraphWriter.Json(graph, stream));
-        files.Add("graph.dot", GraphWriter.Dot(graph));
-        files.Add("graph.mmd", GraphWriter.Mermaid(graph));
-        files.Add("summary.txt", GraphWriter.Summary(graph, suspended));
+        files.Add("graph.dot", Text(text => GraphWriter.Dot(graph, text)));
+        files.Add("graph.mmd", Text(text => GraphWriter.Mermaid(graph, text)));
+        files.Add("summary.txt", Text(text => GraphWriter.Summary(graph, suspended, text)));
     }
+
+    /// <summary>A file written as text (UTF-8, no byte order mark) straight into the sink's stream.</summary>
+    private static Action<Stream> Text(Action<TextWriter> write) => stream =>
+    {
+        using var text = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        write(text);
+    };
 
     private sealed class CountingFileSink(IFileSink inner) : IFileSink
     {

@@ -10,52 +10,67 @@ namespace Reconcile.Compiler.Loading;
 /// </summary>
 internal abstract class YamlTreeNode(Mark start)
 {
-    public Mark Start { get; } = start;
+    // A position as two ints rather than YamlDotNet's Mark (three longs): a 100,000-VM plan keeps millions of nodes.
+    private readonly int line = (int)Math.Min(start.Line, int.MaxValue);
+    private readonly int column = (int)Math.Min(start.Column, int.MaxValue);
 
-    public long Weight { get; protected set; } = 1;
+    public Mark Start => new(0, line, column);
 
-    public long Characters { get; protected set; }
+    /// <summary>How many nodes this one expands to (aliases counted at every use).</summary>
+    public abstract long Weight { get; }
+
+    /// <summary>How much scalar text this one expands to.</summary>
+    public abstract long Characters { get; }
 }
 
-internal sealed class YamlScalarNode : YamlTreeNode
+internal sealed class YamlScalarNode(Mark start, string value, ScalarStyle style, string? tag) : YamlTreeNode(start)
 {
-    public YamlScalarNode(Mark start, string value, ScalarStyle style, string? tag)
-        : base(start)
-    {
-        Value = value;
-        Style = style;
-        Tag = tag;
-        Characters = value.Length;
-    }
+    public string Value { get; } = value;
 
-    public string Value { get; }
+    public ScalarStyle Style { get; } = style;
 
-    public ScalarStyle Style { get; }
+    public string? Tag { get; } = tag;
 
-    public string? Tag { get; }
+    public override long Weight => 1;
+
+    public override long Characters => Value.Length;
 }
 
 internal sealed class YamlMappingNode(Mark start) : YamlTreeNode(start)
 {
+    private long weight = 1;
+    private long characters;
+
     public List<(YamlScalarNode Key, YamlTreeNode Value)> Entries { get; } = [];
+
+    public override long Weight => weight;
+
+    public override long Characters => characters;
 
     public void Add(YamlScalarNode key, YamlTreeNode value)
     {
         Entries.Add((key, value));
-        Weight += 1 + value.Weight;
-        Characters += key.Characters + value.Characters;
+        weight += 1 + value.Weight;
+        characters += key.Characters + value.Characters;
     }
 }
 
 internal sealed class YamlSequenceNode(Mark start) : YamlTreeNode(start)
 {
+    private long weight = 1;
+    private long characters;
+
     public List<YamlTreeNode> Items { get; } = [];
+
+    public override long Weight => weight;
+
+    public override long Characters => characters;
 
     public void Add(YamlTreeNode item)
     {
         Items.Add(item);
-        Weight += item.Weight;
-        Characters += item.Characters;
+        weight += item.Weight;
+        characters += item.Characters;
     }
 }
 

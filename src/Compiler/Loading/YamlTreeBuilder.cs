@@ -41,11 +41,14 @@ internal sealed class YamlTreeBuilder
     private static void ReadStream(Parser parser, Action<YamlTreeNode?, Mark> onDocument)
     {
         parser.Consume<StreamStart>();
+        // Short scalars repeat (every key, and values such as a namespace or a storage class): kept once per
+        // file, they cost the tree, its JSON copy and the model one string each (a third of a large plan's tree).
+        var strings = new Dictionary<string, string>(StringComparer.Ordinal);
         while (!parser.TryConsume<StreamEnd>(out _))
         {
             var start = parser.Consume<DocumentStart>();
             var anchors = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
-            var root = ReadNode(parser, anchors, depth: 0);
+            var root = ReadNode(parser, anchors, depth: 0, strings);
             parser.Consume<DocumentEnd>();
             if (root.Weight > MaxExpandedNodesPerDocument)
             {
@@ -57,10 +60,28 @@ internal sealed class YamlTreeBuilder
         }
     }
 
+    private const int SharedStringLength = 64;
+
+    private static string Shared(Dictionary<string, string> strings, string value)
+    {
+        if (value.Length > SharedStringLength)
+        {
+            return value;
+        }
+
+        if (strings.TryGetValue(value, out var shared))
+        {
+            return shared;
+        }
+
+        strings[value] = value;
+        return value;
+    }
+
     private static bool IsEmptyDocument(YamlTreeNode root) =>
         root is YamlScalarNode { Style: ScalarStyle.Plain, Value.Length: 0, Tag: null };
 
-    private static YamlTreeNode ReadNode(IParser parser, Dictionary<string, YamlTreeNode> anchors, int depth)
+    private static YamlTreeNode ReadNode(IParser parser, Dictionary<string, YamlTreeNode> anchors, int depth, Dictionary<string, string> strings)
     {
         if (depth > MaxDepth)
         {
@@ -82,7 +103,7 @@ internal sealed class YamlTreeBuilder
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             opening = scalar;
-            node = new YamlScalarNode(scalar.Start, scalar.Value, scalar.Style, TagOf(scalar));
+            node = new YamlScalarNode(scalar.Start, Shared(strings, scalar.Value), scalar.Style, TagOf(scalar));
         }
         else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
         {
@@ -91,7 +112,7 @@ internal sealed class YamlTreeBuilder
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
                 var at = parser.Current?.Start ?? sequenceStart.Start;
-                sequence.Add(ReadNode(parser, anchors, depth + 1));
+                sequence.Add(ReadNode(parser, anchors, depth + 1, strings));
                 EnsureBudget(sequence, at, anchors.Count > 0);
             }
 
@@ -105,7 +126,7 @@ internal sealed class YamlTreeBuilder
             var keys = new HashSet<string>(StringComparer.Ordinal);
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var keyNode = ReadNode(parser, anchors, depth + 1);
+                var keyNode = ReadNode(parser, anchors, depth + 1, strings);
                 if (keyNode is not YamlScalarNode key)
                 {
                     throw new YamlTreeException(UnsupportedKeyKind, keyNode.Start, "a mapping key must be a plain scalar, not a list or a mapping");
@@ -123,7 +144,7 @@ internal sealed class YamlTreeBuilder
                 }
 
                 var at = parser.Current?.Start ?? key.Start;
-                mapping.Add(key, ReadNode(parser, anchors, depth + 1));
+                mapping.Add(key, ReadNode(parser, anchors, depth + 1, strings));
                 EnsureBudget(mapping, at, anchors.Count > 0);
             }
 

@@ -22,7 +22,7 @@ public static class PlanBinder
                 continue;
             }
 
-            var reader = new NodeReader(root, new Located(document, ""), diagnostics);
+            var reader = new NodeReader(root, new Located(document.Map, ""), diagnostics);
             var name = reader.ObjectOrEmpty("metadata").Str("name");
             var spec = reader.ObjectOrEmpty("spec");
             switch (document.Kind)
