@@ -76,7 +76,7 @@ public sealed class DeployTests
         var (exit, output, error) = ExternalTools.Run(kubectl, ["kustomize", Repository.PathOf("deploy")]);
         Assert.True(exit == 0, error);
         var kinds = Objects(output, "deploy").Select(o => o["kind"]!.GetValue<string>()).ToList();
-        Assert.Equal(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition", "Deployment", "Namespace", "Role", "Role", "RoleBinding", "RoleBinding", "ServiceAccount"], kinds.Order(StringComparer.Ordinal));
+        Assert.Equal(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "CustomResourceDefinition", "Deployment", "Namespace", "Role", "Role", "RoleBinding", "RoleBinding", "Service", "ServiceAccount"], kinds.Order(StringComparer.Ordinal));
         var container = Objects(output, "deploy").Single(o => o["kind"]!.GetValue<string>() == "Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!;
         Assert.Contains("--leader-elect", container["args"]!.AsArray().Select(a => a!.GetValue<string>()));
         Assert.Equal(("/healthz", "/readyz"), (container["livenessProbe"]!["httpGet"]!["path"]!.GetValue<string>(), container["readinessProbe"]!["httpGet"]!["path"]!.GetValue<string>()));

@@ -13,6 +13,8 @@ internal static class ExternalTools
 
     public static string? Kubectl() => Find(Environment.GetEnvironmentVariable("RECONCILE_KUBECTL"), Repository.PathOf(".tools", "kubectl", "kubectl"));
 
+    public static string? Helm() => Find(Environment.GetEnvironmentVariable("RECONCILE_HELM"), Repository.PathOf(".tools", "helm", "helm"));
+
     public static string? Chromium() => Find(Environment.GetEnvironmentVariable("RECONCILE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser");
 
     public static string? Promtool() => Find(Environment.GetEnvironmentVariable("RECONCILE_PROMTOOL"), "/usr/bin/promtool");
