@@ -138,8 +138,9 @@ public sealed class CampaignExecutor
 
         var conditions = RunStatus.Conditions(state, policy, stalled, suspended, revisions, now);
         var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
-        var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions,
-            RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state));
+        var stages = RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state);
+        var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions, stages);
+        RunProgress.Of(campaign, state, stages, now).WriteTo(status);
         if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state, listed))
         {
             RunStepRecords.Write(status, state);

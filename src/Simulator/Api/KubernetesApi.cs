@@ -202,13 +202,13 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
             case "GET" when name is null:
                 var list = ListObject(kind, ns, query);
                 await Write(http, 200, TablePrinter.Wanted(http.Request.Headers.Accept)
-                    ? TablePrinter.Table(kind, list["items"]!.AsArray().OfType<JsonObject>(), list["metadata"]!["resourceVersion"]!.GetValue<string>(), now())
+                    ? TablePrinter.Table(kind, list["items"]!.AsArray().OfType<JsonObject>(), list["metadata"]!["resourceVersion"]!.GetValue<string>(), now(), store.Registry.PrinterColumns(kind))
                     : list);
                 return;
             case "GET":
                 var single = store.Get(kind, ns ?? "", name) ?? throw ApiError.NotFound(kind, name);
                 await Write(http, 200, TablePrinter.Wanted(http.Request.Headers.Accept) && !status
-                    ? TablePrinter.Table(kind, [single], single["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now())
+                    ? TablePrinter.Table(kind, [single], single["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now(), store.Registry.PrinterColumns(kind))
                     : single);
                 return;
             case "POST" when name is null:
@@ -293,7 +293,7 @@ public sealed class KubernetesApi(ClusterStore store, string serverVersion, Func
         var bookmarks = query["allowWatchBookmarks"] == "true";
         var table = TablePrinter.Wanted(http.Request.Headers.Accept);
         JsonNode Shape(JsonObject obj) => table && obj["kind"]?.GetValue<string>() == kind.Kind
-            ? TablePrinter.Table(kind, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now())
+            ? TablePrinter.Table(kind, [obj], obj["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", now(), store.Registry.PrinterColumns(kind))
             : obj;
         var timeout = int.TryParse(query["timeoutSeconds"], out var t) && t > 0 ? TimeSpan.FromSeconds(t) : TimeSpan.FromMinutes(30);
         http.Response.StatusCode = 200;

@@ -17,6 +17,10 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
 public sealed class ResourceRegistry
 {
     private readonly ConcurrentDictionary<(string GroupVersion, string Plural), ResourceKind> kinds = new();
+    private readonly ConcurrentDictionary<(string GroupVersion, string Plural), IReadOnlyList<PrinterColumn>> printerColumns = new();
+
+    /// <summary>The printer columns of a kind defined by a CRD that declares them; null for the others.</summary>
+    public IReadOnlyList<PrinterColumn>? PrinterColumns(ResourceKind kind) => printerColumns.GetValueOrDefault((kind.GroupVersion, kind.Plural));
 
     public static readonly ResourceKind Namespace = new("", "v1", "Namespace", "namespaces", false, ShortName: "ns");
     public static readonly ResourceKind Node = new("", "v1", "Node", "nodes", false, ShortName: "no");
@@ -75,6 +79,15 @@ public sealed class ResourceRegistry
                 spec["scope"]?.GetValue<string>() != "Cluster", version["subresources"]?["status"] is not null,
                 names["shortNames"]?.AsArray().FirstOrDefault()?.GetValue<string>());
             Add(kind);
+            if (PrinterColumn.Of(version) is { } columns)
+            {
+                printerColumns[(kind.GroupVersion, kind.Plural)] = columns;
+            }
+            else
+            {
+                printerColumns.TryRemove((kind.GroupVersion, kind.Plural), out _);
+            }
+
             added.Add(kind);
         }
 

@@ -10,7 +10,8 @@ namespace Reconcile.Simulator.Api;
 /// </summary>
 public static class TablePrinter
 {
-    private sealed record Column(string Name, string Type, Func<JsonObject, DateTime, string> Cell, string Format = "");
+    // A null cell is a path that matched nothing: kubectl prints it as <none>.
+    private sealed record Column(string Name, string Type, Func<JsonObject, DateTime, string?> Cell, string Format = "", int Priority = 0);
 
     public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.Ordinal);
 
@@ -23,17 +24,28 @@ public static class TablePrinter
             return "<unknown>";
         }
 
-        var age = now - created;
-        return age.TotalSeconds < 0 ? "0s" : age.TotalDays >= 2 ? $"{(int)age.TotalDays}d" : age.TotalHours >= 2 ? $"{(int)age.TotalHours}h" : age.TotalMinutes >= 2 ? $"{(int)age.TotalMinutes}m" : $"{(int)age.TotalSeconds}s";
+        return Age(now - created);
     }
+
+    private static string Age(TimeSpan age) =>
+        age.TotalSeconds < 0 ? "0s" : age.TotalDays >= 2 ? $"{(int)age.TotalDays}d" : age.TotalHours >= 2 ? $"{(int)age.TotalHours}h" : age.TotalMinutes >= 2 ? $"{(int)age.TotalMinutes}m" : $"{(int)age.TotalSeconds}s";
 
     private static string Condition(JsonObject obj, string type) =>
         obj["status"]?["conditions"]?.AsArray().FirstOrDefault(c => Text(c?["type"]) == type)?["status"]?.ToString() ?? "";
 
-    private static IReadOnlyList<Column> Columns(ResourceKind kind)
+    private static IReadOnlyList<Column> Columns(ResourceKind kind, IReadOnlyList<PrinterColumn>? printerColumns)
     {
         var name = new Column("Name", "string", (o, _) => Text(o["metadata"]?["name"]), "name");
         var age = new Column("Age", "string", Age);
+        if (printerColumns is not null)
+        {
+            // A date column prints as an age (the API server's translateTimestampSince).
+            return [name, .. printerColumns.Select(c => c.Type == "date"
+                ? new Column(c.Name, "date", (o, now) => c.Select(o) is { } value && DateTime.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var at)
+                    ? Age(now - at) : "<unknown>", Priority: c.Priority)
+                : new Column(c.Name, c.Type, (o, _) => c.Select(o)?.ToString(), Priority: c.Priority))];
+        }
+
         return kind.Kind switch
         {
             "VirtualMachineInstance" => [name, age, new("Phase", "string", (o, _) => Text(o["status"]?["phase"])), new("NodeName", "string", (o, _) => Text(o["status"]?["nodeName"])), new("Ready", "string", (o, _) => Condition(o, "Ready"))],
@@ -45,9 +57,9 @@ public static class TablePrinter
         };
     }
 
-    public static JsonObject Table(ResourceKind kind, IEnumerable<JsonObject> objects, string resourceVersion, DateTime now)
+    public static JsonObject Table(ResourceKind kind, IEnumerable<JsonObject> objects, string resourceVersion, DateTime now, IReadOnlyList<PrinterColumn>? printerColumns = null)
     {
-        var columns = Columns(kind);
+        var columns = Columns(kind, printerColumns);
         return new JsonObject
         {
             ["kind"] = "Table",
@@ -55,7 +67,7 @@ public static class TablePrinter
             ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion },
             ["columnDefinitions"] = new JsonArray([.. columns.Select(c => (JsonNode)new JsonObject
             {
-                ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = "", ["priority"] = 0,
+                ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = "", ["priority"] = c.Priority,
             })]),
             ["rows"] = new JsonArray([.. objects.Select(o => (JsonNode)new JsonObject
             {
