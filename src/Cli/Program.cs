@@ -18,7 +18,7 @@ public static class Program
             SimulatorCommand.CreateCommand(io, clock),
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
-            StatusCommand.CreateCommand(io),
+            StatusCommand.CreateCommand(io, clock),
             SuspendCommand.CreateCommand(io, suspend: true),
             SuspendCommand.CreateCommand(io, suspend: false),
             DiscoverCommand.CreateCommand(io),

@@ -86,8 +86,8 @@ public sealed class GitOpsEndToEndTests
         var text = output.ToString();
         Assert.Contains("ber-1-firmware-wave", text);
         Assert.Contains("True", text);
-        Assert.Matches(@"stage-1\s+\[#{30}\] 2/2 steps", text);
-        Assert.Matches(@"stage-2\s+\[#{30}\] \d+/\d+ steps", text);
+        Assert.Matches(@"stage-1\s+\[#{20}\] 2/2 steps", text);
+        Assert.Matches(@"stage-2\s+\[#{20}\] \d+/\d+ steps", text);
     }
 
     [Fact]

@@ -1,90 +1,103 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
-using Reconcile.Compiler.Facts;
+using Reconcile.Cli.Status;
 using Reconcile.Reconciler.Execution;
-using Spectre.Console;
 
 namespace Reconcile.Cli.Commands;
 
 /// <summary>
-/// `reconcile status [--kubeconfig F] [--context C]`: each MigrationRun's progress, read from the
-/// cluster that holds them: a table of runs, then a progress bar per stage.
+/// `reconcile status [-o text|json|yaml] [--watch] [--utc]`: each MigrationRun's progress, read from the
+/// cluster that holds them: a table of runs, then per run its stages planned against actual, the ETA and
+/// the next window (StatusText); or one document for all runs (StatusDocument). --watch reads again every
+/// --interval until interrupted.
 /// </summary>
-public sealed class StatusCommand(IOContext io)
+public sealed class StatusCommand(IOContext io, Func<DateTime> clock)
 {
-    public static Command CreateCommand(IOContext io)
+    public sealed record Arguments(string Output, bool Watch, TimeSpan Interval, bool Utc);
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions OneLine = new() { WriteIndented = false };
+
+    public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
         var cluster = new RunClusterOptions();
-        var command = new Command("status", "Show each MigrationRun's progress: steps by phase, conditions, a bar per stage.");
+        var output = new Option<string>("--output", "-o") { Description = "Output format: text, json or yaml.", DefaultValueFactory = _ => "text" };
+        output.AcceptOnlyFromAmong("text", "json", "yaml");
+        var watch = new Option<bool>("--watch", "-w") { Description = "Read the runs again every --interval until interrupted." };
+        var interval = new Option<int>("--interval") { Description = "Seconds between reads with --watch.", DefaultValueFactory = _ => 5 };
+        var utc = new Option<bool>("--utc") { Description = "Show times in UTC instead of each plan's window time zone." };
+        var command = new Command("status", "Show each MigrationRun's progress: stages planned against actual, ETA, next window.") { output, watch, interval, utc };
         cluster.AddTo(command);
-        command.SetAction((parse, cancel) => cluster.Resolve(parse, io) is { } target ? new StatusCommand(io).RunAsync(target, cancel) : Task.FromResult(ExitCodes.Usage));
+        command.SetAction((parse, cancel) => cluster.Resolve(parse, io) is { } target
+            ? new StatusCommand(io, clock).RunAsync(target, new Arguments(parse.GetValue(output)!, parse.GetValue(watch), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(interval))), parse.GetValue(utc)), cancel)
+            : Task.FromResult(ExitCodes.Usage));
         return command;
     }
 
-    public async Task<int> RunAsync(RunClusterOptions.Target target, CancellationToken cancel)
+    public async Task<int> RunAsync(RunClusterOptions.Target target, Arguments arguments, CancellationToken cancel)
     {
-        var (context, ns) = (target.Context, target.Namespace);
-        IReadOnlyList<JsonObject> runs;
-        try
+        for (var frame = 0; ; frame++)
         {
-            runs = await target.Gateway.ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, ns, null, cancel);
-        }
-        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
-        {
-            io.Error.WriteLine($"reconcile: cannot read MigrationRuns from {context}: {e.Message}");
-            return ExitCodes.Errors;
-        }
-
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(io.Out),
-            Ansi = io.Interactive ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = io.Interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = io.Interactive ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (runs.Count == 0)
-        {
-            console.WriteLine($"No MigrationRuns in {ns} on {context}.");
-            return ExitCodes.Success;
-        }
-
-        var table = new Table().AddColumns("Run", "Plan", "Revision", "Done", "Running", "Failed", "Ready", "Stalled", "Suspended");
-        foreach (var run in runs)
-        {
-            var steps = Steps(run);
-            var total = RunStepRecords.GraphSteps(run) ?? steps.Count(s => !Conventions.IsRollback(s.Id));
-            table.AddRow(Cell(run["metadata"]!["name"]), Cell(run["spec"]?["plan"]), Cell(run["status"]?["observedRevision"]?.GetValue<string>() is { Length: > 12 } r ? r[..12] : run["status"]?["observedRevision"]),
-                $"{steps.Count(s => s.IsDone && !Conventions.IsRollback(s.Id))}/{total}", steps.Count(s => s.Phase == StepPhase.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                steps.Count(s => s.Phase == StepPhase.Failed).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Condition(run, "Ready"), Condition(run, "Stalled"), Condition(run, "Suspended"));
-        }
-
-        console.Write(table);
-        foreach (var run in runs)
-        {
-            console.WriteLine();
-            console.WriteLine($"{run["metadata"]!["name"]}: stages");
-            foreach (var stage in RunStepRecords.ReadStages(run["status"]))
+            IReadOnlyList<JsonObject> runs;
+            try
             {
-                const int Width = 30;
-                var filled = stage.Steps == 0 ? Width : stage.Done * Width / stage.Steps;
-                console.WriteLine($"  {stage.Name,-10} [{new string('#', filled)}{new string('.', Width - filled)}] {stage.Done}/{stage.Steps} steps" +
-                                  $"{(stage.Running > 0 ? $", {stage.Running} running" : "")}{(stage.Failed > 0 ? $", {stage.Failed} failed" : "")}");
+                runs = await target.Gateway.ListAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, target.Namespace, null, cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
+            {
+                io.Error.WriteLine($"reconcile: cannot read MigrationRuns from {target.Context}: {e.Message}");
+                return ExitCodes.Errors;
             }
 
-            foreach (var failed in Steps(run).Where(s => s.Phase == StepPhase.Failed || s.Message is not null && s.Phase == StepPhase.Pending))
+            Show(target, arguments, runs, frame);
+            if (!arguments.Watch)
             {
-                console.WriteLine($"  {failed.Id}: {failed.Message}");
+                return ExitCodes.Success;
+            }
+
+            try
+            {
+                await Task.Delay(arguments.Interval, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Success;
             }
         }
-
-        return ExitCodes.Success;
     }
 
-    private static IReadOnlyList<StepState> Steps(JsonObject run) => RunStepRecords.Read(run["status"]);
+    private void Show(RunClusterOptions.Target target, Arguments arguments, IReadOnlyList<JsonObject> runs, int frame)
+    {
+        var now = clock();
+        var summaries = runs.Select(r => RunSummary.Of(r, now)).ToList();
+        switch (arguments.Output)
+        {
+            case "json":
+                // Watched, one document per line (as kubectl get -w -o json streams objects); else indented.
+                io.Out.WriteLine(StatusDocument.Of(target.Context, target.Namespace, now, summaries).ToJsonString(arguments.Watch ? OneLine : Indented));
+                return;
+            case "yaml":
+                io.Out.Write((frame > 0 ? "---\n" : "") + StatusDocument.Yaml(StatusDocument.Of(target.Context, target.Namespace, now, summaries)));
+                return;
+        }
 
-    private static string Condition(JsonObject run, string type) =>
-        run["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?["status"]?.GetValue<string>() ?? "-";
+        if (arguments.Watch && frame > 0)
+        {
+            // A terminal redraws in place; a pipe or log gets the frames one after another.
+            io.Out.Write(io.Interactive ? "\u001b[H\u001b[2J" : "\n");
+        }
 
-    private static string Cell(JsonNode? node) => Markup.Escape(node?.ToString() ?? "-");
+        if (summaries.Count == 0)
+        {
+            io.Out.WriteLine($"No MigrationRuns in {target.Namespace} on {target.Context}.");
+            return;
+        }
+
+        StatusText.Write(io, summaries, arguments.Utc);
+    }
 }

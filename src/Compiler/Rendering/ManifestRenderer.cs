@@ -144,6 +144,8 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             ["digest"] = graph.Digest,
             ["suspend"] = scope.Plan.Suspend,
             ["steps"] = graph.Steps.Count,
+            ["time_zone"] = scope.Plan.Windows.TimeZoneName,
+            ["stages"] = PlannedStages(graph),
         };
         var crd = RenderFile("migrationrun-crd.yaml.sbn", "run", run);
         var resource = RenderFile("migrationrun.yaml.sbn", "run", run);
@@ -158,6 +160,26 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             files.Add("run/kustomization.yaml", kustomization);
         }
     }
+
+    /// <summary>Each stage's planned start and end (its steps' earliest start and latest end), in the graph's order.</summary>
+    private static ScriptArray PlannedStages(ExecutionGraph graph)
+    {
+        var steps = graph.Steps.Where(s => s.Kind != StepKind.Gate).ToLookup(s => s.Stage);
+        var stages = new ScriptArray();
+        foreach (var stage in graph.Stages.Where(s => steps.Contains(s.Id)))
+        {
+            stages.Add(new ScriptObject
+            {
+                ["name"] = stage.Id,
+                ["planned_start"] = Timestamp(steps[stage.Id].Min(s => s.PlannedStart)),
+                ["planned_end"] = Timestamp(steps[stage.Id].Max(s => s.PlannedEnd)),
+            });
+        }
+
+        return stages;
+    }
+
+    private static string Timestamp(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static readonly IReadOnlyDictionary<string, string> NoNodeSelector = new Dictionary<string, string>();
 
