@@ -88,7 +88,7 @@ public sealed class SimulateCommand(IOContext io, Func<DateTime> clock)
         var text = new StringBuilder();
         text.Append($"Simulated {graph.Plan}: {(report.Completed ? "completed" : report.Stalled ? "STALLED" : "did not finish")}\n");
         text.Append($"Start     {Time(graph.Start)}\n");
-        text.Append($"Makespan  predicted {Quantities.FormatDuration(TimeSpan.FromSeconds(graph.MakespanSeconds))}, simulated {Quantities.FormatDuration(report.Makespan)}\n");
+        text.Append($"Makespan  predicted {Quantities.FormatSeconds(graph.MakespanSeconds)}, simulated {Quantities.FormatDuration(report.Makespan)}\n");
         text.Append($"Migrations created {report.MigrationsCreated} for {graph.Steps.Count(s => s.Kind == StepKind.Migrate)} migrate steps " +
                     $"({report.Steps.Where(s => s.Step.Kind == StepKind.Migrate).Sum(s => s.Attempts)} attempts)\n");
         foreach (var (cluster, (max, limit)) in report.ClusterConcurrency.OrderBy(c => c.Key, StringComparer.Ordinal))

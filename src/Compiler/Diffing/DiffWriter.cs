@@ -283,9 +283,9 @@ public static class DiffWriter
     };
 
     private static string Delta(long? before, long? after) =>
-        before is { } a && after is { } b && a != b ? $" ({(b > a ? "+" : "-")}{Quantities.FormatDuration(TimeSpan.FromSeconds(Math.Abs(b - a)))})" : "";
+        before is { } a && after is { } b && a != b ? $" ({(b > a ? "+" : "-")}{Quantities.FormatSeconds(Math.Abs(b - a))})" : "";
 
-    private static string Seconds(long? seconds) => seconds is { } s ? Quantities.FormatDuration(TimeSpan.FromSeconds(s)) : "—";
+    private static string Seconds(long? seconds) => seconds is { } s ? Quantities.FormatSeconds(s) : "—";
 
     private static string Time(DateTime? time) => time is { } t ? Planning.GraphWriter.Time(t) : "—";
 

@@ -233,7 +233,7 @@ public static class GraphWriter
             foreach (var id in stage.Steps)
             {
                 var step = byId[id];
-                text.Write($"    \"{id}\" [label=\"{id}\\n{Time(step.PlannedStart)} +{Quantities.FormatDuration(TimeSpan.FromSeconds(step.Predicted.Seconds))}\"{Shape(step.Kind)}];\n");
+                text.Write($"    \"{id}\" [label=\"{id}\\n{Time(step.PlannedStart)} +{Quantities.FormatSeconds(step.Predicted.Seconds)}\"{Shape(step.Kind)}];\n");
             }
 
             text.Write("  }\n");
@@ -278,7 +278,7 @@ public static class GraphWriter
             foreach (var id in stage.Steps)
             {
                 var step = byId[id];
-                var label = $"{id}<br/>{Time(step.PlannedStart)} +{Quantities.FormatDuration(TimeSpan.FromSeconds(step.Predicted.Seconds))}";
+                var label = $"{id}<br/>{Time(step.PlannedStart)} +{Quantities.FormatSeconds(step.Predicted.Seconds)}";
                 text.Write(step.Kind == StepKind.Gate ? $"    {ids[id]}{{\"{label}\"}}\n" : $"    {ids[id]}[\"{label}\"]\n");
             }
 
@@ -313,7 +313,7 @@ public static class GraphWriter
         text.Write($"Start     {Time(graph.Start)}\n");
         text.Write($"End       {Time(graph.Start.AddSeconds(graph.MakespanSeconds))}\n");
         var ratio = graph.LowerBoundSeconds > 0 ? ((double)graph.MakespanSeconds / graph.LowerBoundSeconds).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-        text.Write($"Makespan  {Quantities.FormatDuration(TimeSpan.FromSeconds(graph.MakespanSeconds))}, lower bound {Quantities.FormatDuration(TimeSpan.FromSeconds(graph.LowerBoundSeconds))} ({graph.LowerBound.BindingResource ?? "nothing to move"}), ratio {ratio}\n");
+        text.Write($"Makespan  {Quantities.FormatSeconds(graph.MakespanSeconds)}, lower bound {Quantities.FormatSeconds(graph.LowerBoundSeconds)} ({graph.LowerBound.BindingResource ?? "nothing to move"}), ratio {ratio}\n");
         text.Write($"Moved     {Quantities.FormatBytes(migrations.Sum(s => s.Predicted.Bytes) + graph.Steps.Where(s => s.Kind == StepKind.ReplicateStorage).Sum(s => s.Predicted.Bytes))}\n\n");
 
         text.Write("Stages\n");

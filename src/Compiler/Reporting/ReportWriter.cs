@@ -194,7 +194,7 @@ public static partial class ReportWriter
 
     private static string Time(DateTime time) => GraphWriter.Time(time);
 
-    private static string Duration(long seconds) => Quantities.FormatDuration(TimeSpan.FromSeconds(seconds));
+    private static string Duration(long seconds) => Quantities.FormatSeconds(seconds);
 
     /// <summary>
     /// Maps UTC times onto the chart's x axis. Long stretches with no step running (a campaign waiting

@@ -62,13 +62,13 @@ public sealed class TimeoutRule : IPlanRule
         if (migrating > deadline && !strategy.AllowPostCopy && !strategy.AllowWorkloadDisruption)
         {
             yield return DiagnosticCatalog.CompletionTimeout.At(vm.Source.At("memory"),
-                $"VM {vm.Id} (move '{move.Name}') is predicted to migrate for {Quantities.FormatDuration(TimeSpan.FromSeconds(migrating))} at {Quantities.FormatBytes((long)bytesPerSecond)}/s; KubeVirt aborts it after {Quantities.FormatDuration(TimeSpan.FromSeconds(deadline))} (completionTimeoutPerGiB {Quantities.FormatDuration(strategy.CompletionTimeoutPerGiB)})");
+                $"VM {vm.Id} (move '{move.Name}') is predicted to migrate for {Quantities.FormatSeconds(migrating)} at {Quantities.FormatBytes((long)bytesPerSecond)}/s; KubeVirt aborts it after {Quantities.FormatSeconds(deadline)} (completionTimeoutPerGiB {Quantities.FormatDuration(strategy.CompletionTimeoutPerGiB)})");
         }
 
         if (prediction.StallSeconds > strategy.ProgressTimeout.TotalSeconds && !strategy.AllowPostCopy)
         {
             yield return DiagnosticCatalog.ProgressTimeout.At(vm.Source.At("dirtyRate"),
-                $"VM {vm.Id} (move '{move.Name}') makes no pre-copy progress for {Quantities.FormatDuration(TimeSpan.FromSeconds(prediction.StallSeconds))}, longer than progressTimeout {Quantities.FormatDuration(strategy.ProgressTimeout)}");
+                $"VM {vm.Id} (move '{move.Name}') makes no pre-copy progress for {Quantities.FormatSeconds(prediction.StallSeconds)}, longer than progressTimeout {Quantities.FormatDuration(strategy.ProgressTimeout)}");
         }
     }
 }

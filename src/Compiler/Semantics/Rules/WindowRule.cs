@@ -117,7 +117,7 @@ public sealed class WindowRule : IPlanRule
             if (estimate.Converges && double.IsFinite(estimate.Seconds) && estimate.Seconds > longest.Length.TotalSeconds)
             {
                 diagnostics.Write(DiagnosticCatalog.VmExceedsWindow.At(vm.Source.At("memory"),
-                    $"VM {vm.Id} (move '{move.Name}') is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(estimate.Seconds))}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)})"));
+                    $"VM {vm.Id} (move '{move.Name}') is predicted to take {Quantities.FormatSeconds(estimate.Seconds)}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)})"));
                 continue;
             }
 
@@ -129,7 +129,7 @@ public sealed class WindowRule : IPlanRule
                 if (double.IsFinite(sync.Seconds) && sync.Seconds > longest.Length.TotalSeconds)
                 {
                     diagnostics.Write(DiagnosticCatalog.VmExceedsWindow.At(vm.Source.At("memory"),
-                        $"VM {vm.Id} (move '{move.Name}'): the initial replication of its disks is predicted to take {Quantities.FormatDuration(TimeSpan.FromSeconds(sync.Seconds))}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)}), and replicateOutsideWindows is false"));
+                        $"VM {vm.Id} (move '{move.Name}'): the initial replication of its disks is predicted to take {Quantities.FormatSeconds(sync.Seconds)}, longer than the longest window it may use ('{longest.Name}', {Quantities.FormatDuration(longest.Length)}), and replicateOutsideWindows is false"));
                 }
             }
         }
