@@ -154,7 +154,7 @@ public sealed partial class ReadmeTests
         var claimed = int.Parse(Regex.Match(readme, @"`wrote (\d+) files to build`").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         using var dir = new TempDirectory();
         var output = new StringWriter();
-        Assert.Equal(0, Reconcile.Cli.Program.Run(["compile", "plans/examples", "--out", dir.Path, "--now", "2026-12-01T00:00:00Z"],
+        Assert.Equal(0, Reconcile.Cli.Program.Run(["compile", "plans/examples", "--out-dir", dir.Path, "--now", "2026-12-01T00:00:00Z"],
             new Reconcile.Cli.IOContext(output, new StringWriter(), Repository.Root)));
         // Besides them, the marker that makes the directory reconcile's own (docs/cli.md).
         Assert.Equal(claimed, Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories).Count(f => Path.GetFileName(f) != Reconcile.Cli.OutputDirectory.MarkerFile));

@@ -5,7 +5,7 @@ using Reconcile.Compiler.Rendering;
 namespace Reconcile.Cli.Commands;
 
 /// <summary>
-/// `reconcile compile PATH... --out DIR [--now T] [--templates DIR]`: validate, plan and render.
+/// `reconcile compile PATH... --out-dir DIR [--now T] [--templates DIR]`: validate, plan and render.
 /// DIR gets graph.json/.dot/.mmd, summary.txt and DIR/&lt;cluster&gt;/static/*.yaml with a
 /// kustomization.yaml; with several plans, one such tree per plan under DIR/&lt;plan&gt;/. On any
 /// error nothing is written.
@@ -29,7 +29,8 @@ public sealed class CompileCommand(IOContext io, Func<DateTime> clock)
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
         var paths = new Argument<string[]>("path") { Description = "Plan files or directories.", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory (replaced as a whole).", Required = true };
+        // --out-dir, as -o means the output format everywhere (kubectl's habit); --out stays as an alias.
+        var output = new Option<string>("--out-dir", "--out") { Description = "Output directory (replaced as a whole).", Required = true };
         var now = new Option<string>("--now") { Description = "Plan as if it were this UTC time (RFC 3339); default: the current minute." };
         var templates = new Option<string>("--templates") { Description = "Directory whose files override the default templates of the same name." };
         var command = new Command("compile", "Validate, plan and render the manifests for every cluster.") { paths, output, now, templates };

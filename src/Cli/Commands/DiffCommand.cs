@@ -10,7 +10,7 @@ using Reconcile.Reconciler.Git;
 namespace Reconcile.Cli.Commands;
 
 /// <summary>
-/// `reconcile diff --base REV [--head REV] PATH... [--format text|markdown|json]`: compiles the plan
+/// `reconcile diff --base REV [--head REV] PATH... [-o text|markdown|json]`: compiles the plan
 /// tree at two revisions, read straight from Git (the working tree when --head is omitted), and
 /// says what the change does to the campaign. Exit 0 unless the head revision has errors.
 /// </summary>
@@ -23,7 +23,8 @@ public sealed class DiffCommand(IOContext io, Func<DateTime> clock)
         var paths = new Argument<string[]>("path") { Description = "Plan files or directories, inside the Git repository.", Arity = ArgumentArity.OneOrMore };
         var baseRev = new Option<string>("--base") { Description = "The revision to compare against (branch, tag, commit, HEAD~1, ...).", Required = true };
         var head = new Option<string>("--head") { Description = "The revision to compare; default: the working tree." };
-        var format = new Option<string>("--format", "-f") { Description = "Output format.", DefaultValueFactory = _ => "text" };
+        // -o is the output format, as in kubectl; --format and -f stay as aliases.
+        var format = new Option<string>("--output", "-o", "--format", "-f") { Description = "Output format.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "markdown", "json");
         var now = new Option<string>("--now") { Description = "Plan both revisions as if it were this UTC time (RFC 3339); default: the current minute." };
         var threshold = new Option<string>("--threshold") { Description = "Report a VM whose planned start or end moves by at least this much.", DefaultValueFactory = _ => "10m" };

@@ -4,7 +4,7 @@ using Reconcile.Compiler.Formatting;
 
 namespace Reconcile.Cli.Commands;
 
-/// <summary>`reconcile validate PATH... [--format text|json|sarif|github]`.</summary>
+/// <summary>`reconcile validate PATH... [-o text|json|sarif|github]`.</summary>
 public sealed class ValidateCommand(IOContext io)
 {
     public sealed record Arguments(IReadOnlyList<string> Paths, DiagnosticFormat Format);
@@ -16,7 +16,8 @@ public sealed class ValidateCommand(IOContext io)
             Description = "Plan files or directories (searched recursively for *.yaml and *.yml).",
             Arity = ArgumentArity.OneOrMore,
         };
-        var format = new Option<string>("--format", "-f")
+        // -o is the output format, as in kubectl; --format and -f stay as aliases.
+        var format = new Option<string>("--output", "-o", "--format", "-f")
         {
             Description = "Output format.",
             DefaultValueFactory = _ => "text",

@@ -34,6 +34,10 @@ public sealed class KubernetesGateway(string cluster, IKubernetes client) : IClu
     public static KubernetesGateway FromKubeconfig(string cluster, string kubeconfig, string context) =>
         new(cluster, new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, currentContext: context)));
 
+    /// <summary>A gateway for <paramref name="context"/> of a kubeconfig already loaded (several files merged, as kubectl merges $KUBECONFIG).</summary>
+    public static KubernetesGateway FromKubeconfig(string cluster, k8s.KubeConfigModels.K8SConfiguration kubeconfig, string context) =>
+        new(cluster, new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig, context)));
+
     public static string Plural(string kind)
     {
         if (IrregularPlurals.TryGetValue(kind, out var plural))
