@@ -22,6 +22,7 @@ public static class Program
             SuspendCommand.CreateCommand(io, suspend: true),
             SuspendCommand.CreateCommand(io, suspend: false),
             DiscoverCommand.CreateCommand(io),
+            CompletionCommand.CreateCommand(io),
         };
 
     /// <summary>Runs the CLI in-process; the tests call this with their own writers, clock and cancellation (Ctrl-C for long-running commands).</summary>
