@@ -351,6 +351,9 @@ public sealed class RollbackTests
         }
 
         Assert.Contains(report.Events, e => e.Contains("finished rollback-migrate-monitoring.grafana-0", StringComparison.Ordinal));
+        // One Event says the rollback started, before the first reversal starts.
+        var started = Assert.Single(report.Events, e => e.Contains("rolling back: the campaign stalled", StringComparison.Ordinal));
+        Assert.True(report.Events.ToList().IndexOf(started) < report.Events.ToList().FindIndex(e => e.Contains("started rollback-", StringComparison.Ordinal)));
     }
 }
 

@@ -123,6 +123,14 @@ public sealed class RevisionSafetyTests
         Assert.Contains(bad[..12], Condition(run, "Stalled")!["message"]!.GetValue<string>());
         Assert.Equal(running, Phases(run, "Running").Intersect(running));
         Assert.True(run["status"]!["observedGeneration"]!.GetValue<long>() >= 1);
+
+        // The refusal is a Warning Event on the run, once for the refused revision (not again on the next pass).
+        RunOnce(sim, server);
+        var refusals = sim.Host.World.Clusters["ber-1"].Store.List(Reconcile.Simulator.Api.ResourceRegistry.Event, "reconcile-system").Items
+            .Where(e => e["reason"]?.GetValue<string>() == "RevisionRefused").ToList();
+        var refusal = Assert.Single(refusals);
+        Assert.Equal("Warning", refusal["type"]!.GetValue<string>());
+        Assert.Contains($"revision {bad} refused", refusal["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -133,6 +133,7 @@ public sealed class CampaignExecutor
         }
         else if (stalled && policy.OnFailure == FailurePolicy.Rollback)
         {
+            RunEvents.RollbackStarting(live["status"], state, events);
             await rollback.PassAsync(state, now, events, () => PersistAsync(state, cancel), cancel);
         }
 
@@ -141,6 +142,8 @@ public sealed class CampaignExecutor
         var stages = RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state);
         var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions, stages);
         RunProgress.Of(campaign, state, stages, now).WriteTo(status);
+        RunEvents.Stages(live["status"], stages, events);
+        RunEvents.Refusal(live["status"], revisions, events);
         if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state, listed))
         {
             RunStepRecords.Write(status, state);
