@@ -88,7 +88,8 @@ public sealed partial class HelmChartTests
     {
         var chart = Template("repository.url=https://git.example.org/plans.git", "repository.interval=5m", "verification.verify=true",
             "verification.allowedSigners=ops@example.org namespaces=\"git\" ssh-ed25519 AAAA", "leaderElection=false", "image.tag=0.2.0",
-            "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "resources.limits.memory=2Gi");
+            "metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true", "resources.limits.memory=2Gi",
+            "notifications.sinks[0].name=ops", "notifications.sinks[0].url=https://hooks.example.org/x", "notifications.sinks[0].format=slack", "notifications.sinks[0].events={StepFailed,RollbackStarted}");
         var config = chart.Single(o => Key(o) == "ConfigMap/reconcile-system/reconcile-config")["data"]!;
         Assert.Equal("https://git.example.org/plans.git", config["repo"]!.GetValue<string>());
         Assert.Equal("5m", config["interval"]!.GetValue<string>());
@@ -97,6 +98,12 @@ public sealed partial class HelmChartTests
         var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var args = container["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
         Assert.Contains("--verify", args);
+        Assert.Contains("--notifications=/etc/reconcile/config/notifications.yaml", args);
+        var (sinks, problem) = Reconciler.Notifications.NotificationConfig.Parse(config["notifications.yaml"]!.GetValue<string>());
+        Assert.Null(problem);
+        var sink = Assert.Single(sinks);
+        Assert.Equal(("ops", "https://hooks.example.org/x", Reconciler.Notifications.NotificationFormat.Slack), (sink.Name, sink.Url.ToString(), sink.Format));
+        Assert.True(sink.Wants("RollbackStarted") && !sink.Wants("StepStarted"));
         Assert.Contains("--allowed-signers=/etc/reconcile/config/allowed_signers", args);
         Assert.DoesNotContain("--leader-elect", args);
         Assert.Equal(1, deployment["spec"]!["replicas"]!.GetValue<long>());

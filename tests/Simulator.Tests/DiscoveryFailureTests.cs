@@ -16,21 +16,6 @@ public sealed class DiscoveryFailureTests
 {
     private static (int Exit, string Out, string Error) Discover(string cwd, params string[] args) => DiscoveryTests.Discover(cwd, args);
 
-    /// <summary>
-    /// A port on 127.0.0.1 that refuses connections and that no other test can take meanwhile: bound by a
-    /// socket that never listens (connecting gets a reset), released when disposed.
-    /// </summary>
-    private sealed class RefusingPort : IDisposable
-    {
-        private readonly Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-
-        public RefusingPort() => socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-
-        public int Port => ((IPEndPoint)socket.LocalEndPoint!).Port;
-
-        public void Dispose() => socket.Dispose();
-    }
-
     /// <summary>The simulator's kubeconfig with one more context, "gone", whose API server does not listen.</summary>
     private static string KubeconfigWithDeadCluster(RunningSimulator sim, int port)
     {

@@ -19,7 +19,7 @@ namespace Reconcile.Cli.Commands;
 public sealed class RunCommand(IOContext io, Func<DateTime> clock)
 {
     public sealed record Arguments(string Repo, string? Branch, string? Tag, string? Commit, string Path, string Interval, string PassInterval, string? Kubeconfig,
-        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null, bool AllowRewind = false);
+        bool Verify, string? AllowedSigners, bool Once, string? Cache, string? Home, string? TokenFile, bool LeaderElect = false, string? MetricsAddress = null, string? SshKey = null, string? KnownHosts = null, string? TrustedPgpKeys = null, bool AllowRewind = false, string? Notifications = null);
 
     public static Command CreateCommand(IOContext io, Func<DateTime> clock)
     {
@@ -42,14 +42,15 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var sshKey = new Option<string>("--ssh-key") { Description = "Private key for ssh:// (or user@host:path) repositories." };
         var knownHosts = new Option<string>("--known-hosts") { Description = "known_hosts file pinning the Git server's host key (ssh)." };
         var pgpKeys = new Option<string>("--trusted-pgp-keys") { Description = "Armored OpenPGP public keys whose signatures --verify accepts (besides --allowed-signers for SSH)." };
+        var notifications = new Option<string>("--notifications") { Description = "Notification config (YAML): webhook, Slack or CloudEvents sinks and the Events each wants (docs/reconciler.md)." };
         var allowRewind = new Option<bool>("--allow-rewind") { Description = "With --verify, also accept a tip that does not descend from the last applied revision (a deliberate rollback of history)." };
         var command = new Command("run", "Reconcile plans from Git: fetch, verify, compile, apply and carry out the campaigns.")
         {
-            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts, pgpKeys, allowRewind,
+            repo, branch, tag, commit, path, interval, passInterval, kubeconfig, verify, signers, once, cache, home, token, leaderElect, metrics, sshKey, knownHosts, pgpKeys, allowRewind, notifications,
         };
         command.SetAction((parse, cancel) => new RunCommand(io, clock).RunAsync(new Arguments(parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(tag), parse.GetValue(commit),
             parse.GetValue(path)!, parse.GetValue(interval)!, parse.GetValue(passInterval)!, parse.GetValue(kubeconfig), parse.GetValue(verify), parse.GetValue(signers),
-            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts), parse.GetValue(pgpKeys), parse.GetValue(allowRewind)), cancel));
+            parse.GetValue(once), parse.GetValue(cache), parse.GetValue(home), parse.GetValue(token), parse.GetValue(leaderElect), parse.GetValue(metrics), parse.GetValue(sshKey), parse.GetValue(knownHosts), parse.GetValue(pgpKeys), parse.GetValue(allowRewind), parse.GetValue(notifications)), cancel));
         return command;
     }
 
@@ -115,6 +116,21 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         }
 
         await using var _ = endpoints;
+        IReadOnlyList<Reconciler.Notifications.NotificationSink> sinks = [];
+        if (arguments.Notifications is { } notificationFile)
+        {
+            var full = System.IO.Path.GetFullPath(notificationFile, io.CurrentDirectory);
+            var (parsed, problem) = File.Exists(full) ? Reconciler.Notifications.NotificationConfig.Parse(File.ReadAllText(full)) : ([], "the file does not exist");
+            if (problem is not null)
+            {
+                io.Error.WriteLine($"reconcile: --notifications {notificationFile}: {problem}");
+                return ExitCodes.Usage;
+            }
+
+            sinks = parsed;
+        }
+
+        await using var notifier = new Reconciler.Notifications.NotificationSender(sinks, message => log.Write("warn", message));
         using var leader = arguments.LeaderElect
             ? new LeaderGate(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)), Reconciler.Execution.CampaignExecutor.RunNamespace, "reconcile",
                 $"{Environment.MachineName}-{Environment.ProcessId}")
@@ -145,6 +161,13 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             {
                 status = await loop.PassAsync(fetch, cancel);
                 endpoints?.Update(status, timer.Elapsed);
+                foreach (var (plan, pass) in status.Plans)
+                {
+                    foreach (var (reason, warning, message) in pass.Recorded)
+                    {
+                        notifier.Post(new Reconciler.Notifications.Notice(plan, reason, warning, message, clock(), status.Revision));
+                    }
+                }
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -185,6 +208,8 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
                         ("plan", plan), ("revision", status.Revision));
                 }
 
+                // What this pass reported goes out before the process ends (a receiver that is down is given up on).
+                await notifier.CloseAsync(TimeSpan.FromSeconds(30));
                 return status.Healthy ? ExitCodes.Success : ExitCodes.Errors;
             }
 

@@ -17,6 +17,9 @@ public sealed record PassResult(IReadOnlyList<StepState> Steps, IReadOnlyList<Co
     /// <summary>Seconds until the window of the running migrations closes (the soonest); null when none runs in a window.</summary>
     public double? WindowSecondsLeft { get; init; }
 
+    /// <summary>The Kubernetes Events this pass recorded (reason, warning, message), for notifications.</summary>
+    public IReadOnlyList<(string Reason, bool Warning, string Message)> Recorded { get; init; } = [];
+
     public bool Finished => Steps.All(s => s.IsDone || s.Phase is StepPhase.Failed or StepPhase.Cancelled);
 
     public bool Stalled => Conditions.Any(c => c.Type == "Stalled" && c.Status);
@@ -165,6 +168,7 @@ public sealed class CampaignExecutor
         return new PassResult(RunStatus.InIdOrder(campaign, state), conditions, events.Lines)
         {
             BytesMoved = campaign.Movers.Where(s => state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
+            Recorded = events.Recorded,
             WindowSecondsLeft = policy.Windows.Allow.IsEmpty ? null : windowLeft,
         };
     }
