@@ -19,8 +19,9 @@ public static class Program
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
             StatusCommand.CreateCommand(io, clock),
-            SuspendCommand.CreateCommand(io, suspend: true),
-            SuspendCommand.CreateCommand(io, suspend: false),
+            RunPatchCommand.CreateCommand(io, RunVerb.Suspend),
+            RunPatchCommand.CreateCommand(io, RunVerb.Resume),
+            RunPatchCommand.CreateCommand(io, RunVerb.Rollback),
             DiscoverCommand.CreateCommand(io),
             CompletionCommand.CreateCommand(io),
         };

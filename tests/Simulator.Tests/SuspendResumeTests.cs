@@ -8,9 +8,10 @@ using Reconcile.Reconciler.Execution;
 namespace Reconcile.Simulator.Tests;
 
 /// <summary>
-/// `reconcile suspend PLAN` and `reconcile resume PLAN` against the simulator and a real reconciler:
-/// the setting holds while the reconciler applies the run again (a new revision, a restart), a
-/// suspended run starts nothing, a resumed one carries on, and a plan that suspends itself says so.
+/// `reconcile suspend|resume|rollback PLAN` against the simulator and a real reconciler: the setting holds
+/// while the reconciler applies the run again (a new revision, a restart), a suspended run starts nothing,
+/// a resumed one carries on, a plan that suspends itself says so, and a rollback puts every VM that moved
+/// back on its original node and starts nothing new.
 /// </summary>
 public sealed class SuspendResumeTests
 {
@@ -76,5 +77,54 @@ public sealed class SuspendResumeTests
         var missing = Cli(sim, "suspend", "no-such-plan");
         Assert.Equal(ExitCodes.Errors, missing.Exit);
         Assert.Contains("no MigrationRun no-such-plan in reconcile-system on ber-1", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollback_reverses_the_finished_migrations_and_starts_nothing_new()
+    {
+        var campaign = Compile();
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
+        var store = sim.Host.World.Clusters["ber-1"].Store;
+        string NodeOf(string ns, string name) => store.Get(Reconcile.Simulator.Api.ResourceRegistry.VirtualMachineInstance, ns, name)!["status"]!["nodeName"]!.GetValue<string>();
+        var vms = FrozenWorld.Load("node-drain").Model.Inventories.SelectMany(i => i.Vms).ToList();
+        var original = vms.ToDictionary(v => v.Id, v => NodeOf(v.Namespace, v.Name));
+
+        async Task<PassResult> Until(Func<PassResult, bool> done)
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                sim.Host.Engine.Tick();
+                var pass = await executor.PassAsync(CancellationToken.None);
+                if (done(pass))
+                {
+                    return pass;
+                }
+
+                sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
+            }
+
+            throw new Xunit.Sdk.XunitException("the campaign did not get there in 2,000 passes");
+        }
+
+        // The canary stage done: at least one VM has moved.
+        var before = await Until(p => p.Steps.Any(s => s.Id.StartsWith("migrate-", StringComparison.Ordinal) && s.Phase == StepPhase.Succeeded));
+        Assert.Contains(vms, v => NodeOf(v.Namespace, v.Name) != original[v.Id]);
+        var waiting = before.Steps.Where(s => s.Phase == StepPhase.Pending && s.Id.StartsWith("migrate-", StringComparison.Ordinal)).Select(s => s.Id).ToList();
+        Assert.NotEmpty(waiting);
+
+        var requested = Cli(sim, "rollback", campaign.Compiled.Name);
+        Assert.True(requested.Exit == 0, requested.Error);
+        Assert.Contains("rolling back", requested.Out, StringComparison.Ordinal);
+        await executor.ApplyStaticAsync(CancellationToken.None); // a new revision's apply keeps the request
+        var last = await Until(p => p.Conditions.Single(c => c.Type == "Stalled").Reason == "RolledBack");
+
+        Assert.All(vms, v => Assert.Equal(original[v.Id], NodeOf(v.Namespace, v.Name)));
+        Assert.Contains(last.Steps, s => s.Id.StartsWith("rollback-", StringComparison.Ordinal) && s.Phase == StepPhase.Succeeded);
+        // What waited when the rollback was asked for never started.
+        Assert.All(waiting, id => Assert.Equal(StepPhase.Pending, last.Steps.Single(s => s.Id == id).Phase));
+        Assert.DoesNotContain(last.Steps, s => !s.Id.StartsWith("rollback-", StringComparison.Ordinal) && s.Phase == StepPhase.Running);
+        Assert.Equal("RollingBack", last.Conditions.Single(c => c.Type == "Ready").Reason);
     }
 }

@@ -127,20 +127,22 @@ public sealed class CampaignExecutor
         var failed = state.Values.Count(s => s.Phase == StepPhase.Failed && !Conventions.IsRollback(s.Id));
         var stalled = failed > 0 && policy.OnFailure != FailurePolicy.Continue || failed > policy.MaxFailures;
         var suspended = policy.Suspend || live["spec"]?["suspend"]?.GetValue<bool>() == true;
+        // An operator's `reconcile rollback`: reversed as onFailure: Rollback would, failed steps or not.
+        var rollbackRequested = live["spec"]?["rollback"]?.GetValue<bool>() == true;
         SkipDependentsOfFailures(state);
         // notBefore holds at run time too: a revision applied early starts nothing before it.
         var early = policy.NotBefore is { } notBefore && now < notBefore.UtcDateTime;
-        if (!stalled && !suspended && !early)
+        if (!stalled && !suspended && !early && !rollbackRequested)
         {
             await StartEligibleAsync(state, now, events, cancel);
         }
-        else if (stalled && policy.OnFailure == FailurePolicy.Rollback)
+        else if (stalled && policy.OnFailure == FailurePolicy.Rollback || rollbackRequested)
         {
             RunEvents.RollbackStarting(live["status"], state, events);
             await rollback.PassAsync(state, now, events, () => PersistAsync(state, cancel), cancel);
         }
 
-        var conditions = RunStatus.Conditions(state, policy, stalled, suspended, revisions, now);
+        var conditions = RunStatus.Conditions(state, policy, stalled || rollbackRequested, suspended, revisions, now, rollbackRequested);
         var appliedRevision = revision ?? campaign.Graph.Revision ?? campaign.Graph.Digest;
         var stages = RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state);
         var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions, stages);

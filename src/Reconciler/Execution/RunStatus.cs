@@ -32,7 +32,8 @@ public sealed record RevisionReport(string? LastAttempted, string? Refused, stri
 
 internal static class RunStatus
 {
-    public static List<Condition> Conditions(IReadOnlyDictionary<string, StepState> state, RunPolicy policy, bool stalled, bool suspended, RevisionReport revisions, DateTime now)
+    /// <param name="rollbackRequested">spec.rollback is set: the run is stalled by the operator's request, not by failures.</param>
+    public static List<Condition> Conditions(IReadOnlyDictionary<string, StepState> state, RunPolicy policy, bool stalled, bool suspended, RevisionReport revisions, DateTime now, bool rollbackRequested = false)
     {
         var rollbacks = state.Values.Where(s => Conventions.IsRollback(s.Id)).ToList();
         var forward = state.Values.Where(s => !Conventions.IsRollback(s.Id)).ToList();
@@ -44,17 +45,19 @@ internal static class RunStatus
             ? $"; rolled back {rollbacks.Count} migration(s)"
             : $"; rolling back: {rollbacks.Count(r => r.Phase == StepPhase.Succeeded)} of {rollbacks.Count} migration(s) reversed, {rollbacks.Count(r => r.Phase == StepPhase.Failed)} failed";
         var progress = $"{done} of {total} steps done";
-        var stepsStalled = stalled ? $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}" : null;
+        var stepsStalled = !stalled ? null : rollbackRequested ? $"rollback requested (spec.rollback){(rollbackNote.Length > 0 ? rollbackNote : "; nothing migrated yet")}"
+            : $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}";
         var (readyReason, readyMessage) = revisions switch
         {
             { Refused: { } refused } => ("RevisionRefused", $"{refused}; {progress}"),
             { ApplyError: { } error } => ("ApplyFailed", $"{error}; {progress}"),
-            _ when stalled => (rollbacks.Count > 0 ? "RollingBack" : "StepFailed", stepsStalled!),
+            _ when stalled => (rollbacks.Count > 0 || rollbackRequested ? "RollingBack" : "StepFailed", stepsStalled!),
             _ => (finished ? "Succeeded" : "Progressing", progress),
         };
         var reconciling = running > 0 || revisions.ApplyError is not null;
         var stalledReason = revisions.Refused is not null ? "RevisionRefused"
-            : !stalled ? "None" : rollbacks.Count > 0 && rollbacks.All(r => r.Phase == StepPhase.Succeeded) ? "RolledBack" : "StepFailed";
+            : !stalled ? "None" : rollbacks.Count > 0 && rollbacks.All(r => r.Phase == StepPhase.Succeeded) || rollbackRequested && rollbacks.Count == 0 ? "RolledBack"
+            : rollbackRequested ? "RollingBack" : "StepFailed";
         return
         [
             new("Ready", finished && revisions.Refused is null && revisions.ApplyError is null, readyReason, readyMessage, now),
