@@ -19,9 +19,10 @@ public static class Program
             SimulateCommand.CreateCommand(io, clock),
             RunCommand.CreateCommand(io, clock),
             StatusCommand.CreateCommand(io, clock),
-            RunPatchCommand.CreateCommand(io, RunVerb.Suspend),
-            RunPatchCommand.CreateCommand(io, RunVerb.Resume),
-            RunPatchCommand.CreateCommand(io, RunVerb.Rollback),
+            RunPatchCommand.CreateCommand(io, RunVerb.Suspend, clock),
+            RunPatchCommand.CreateCommand(io, RunVerb.Resume, clock),
+            RunPatchCommand.CreateCommand(io, RunVerb.Rollback, clock),
+            RunPatchCommand.CreateCommand(io, RunVerb.Retry, clock),
             DiscoverCommand.CreateCommand(io),
             CompletionCommand.CreateCommand(io),
         };

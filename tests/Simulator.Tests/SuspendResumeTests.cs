@@ -127,4 +127,56 @@ public sealed class SuspendResumeTests
         Assert.DoesNotContain(last.Steps, s => !s.Id.StartsWith("rollback-", StringComparison.Ordinal) && s.Phase == StepPhase.Running);
         Assert.Equal("RollingBack", last.Conditions.Single(c => c.Type == "Ready").Reason);
     }
+
+    [Fact]
+    public async Task Retry_runs_a_failed_step_again_and_the_campaign_carries_on()
+    {
+        var campaign = Compile();
+        await using var sim = await RunningSimulator.Start("node-drain");
+        // retries: 1 in the plan: two failures are final, and onFailure: Pause stalls the campaign.
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            Assert.Null(sim.Host.Faults.Add(new System.Text.Json.Nodes.JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" }, sim.Host.World.Clock.Now));
+        }
+
+        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now, backoff: Backoff.Fixed);
+        const string Step = "migrate-erp.erp-db-0";
+
+        async Task<PassResult> Until(Func<PassResult, bool> done)
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                sim.Host.Engine.Tick();
+                var pass = await executor.PassAsync(CancellationToken.None);
+                if (done(pass))
+                {
+                    return pass;
+                }
+
+                sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
+            }
+
+            throw new Xunit.Sdk.XunitException("the campaign did not get there in 2,000 passes");
+        }
+
+        var stalled = await Until(p => p.Stalled);
+        Assert.Equal(StepPhase.Failed, stalled.Steps.Single(s => s.Id == Step).Phase);
+
+        var notFailed = Cli(sim, "retry", campaign.Compiled.Name, "migrate-monitoring.grafana-0");
+        Assert.Equal(ExitCodes.Errors, notFailed.Exit);
+        Assert.Contains("migrate-monitoring.grafana-0 is Succeeded: only failed or cancelled steps are retried", notFailed.Error, StringComparison.Ordinal);
+
+        var retried = Cli(sim, "retry", campaign.Compiled.Name, Step);
+        Assert.True(retried.Exit == 0, retried.Error);
+        var first = await executor.PassAsync(CancellationToken.None);
+        Assert.False(first.Stalled);
+        Assert.Contains(first.Events, e => e.Contains($"retrying {Step}", StringComparison.Ordinal));
+        var done = await Until(p => p.Finished);
+        Assert.Equal(StepPhase.Succeeded, done.Steps.Single(s => s.Id == Step).Phase);
+        Assert.Equal(1, done.Steps.Single(s => s.Id == Step).Attempts);
+        Assert.All(done.Steps.Where(s => !s.Id.StartsWith("rollback-", StringComparison.Ordinal)), s => Assert.True(s.IsDone, s.Id));
+        // The request is handled once: later passes do not reset the step again.
+        Assert.DoesNotContain((await executor.PassAsync(CancellationToken.None)).Events, e => e.Contains("retry", StringComparison.Ordinal));
+    }
 }

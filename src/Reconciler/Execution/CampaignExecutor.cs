@@ -123,6 +123,7 @@ public sealed class CampaignExecutor
             state[id] = await ObserveAsync(campaign.Step(id), state[id], now, events, cancel);
         }
 
+        var retryHandled = RetryRequest.Apply(live, state, events);
         var policy = campaign.Policy;
         var failed = state.Values.Count(s => s.Phase == StepPhase.Failed && !Conventions.IsRollback(s.Id));
         var stalled = failed > 0 && policy.OnFailure != FailurePolicy.Continue || failed > policy.MaxFailures;
@@ -147,6 +148,7 @@ public sealed class CampaignExecutor
         var stages = RunStepRecords.Stages(campaign.Graph.Stages.Select(s => s.Id), state);
         var status = RunStatus.Summary(appliedRevision, revisions.LastAttempted ?? appliedRevision, live["metadata"]?["generation"]?.GetValue<long>() ?? 1, conditions, stages);
         RunProgress.Of(campaign, state, stages, now).WriteTo(status);
+        status["lastHandledRetry"] = retryHandled;
         RunEvents.Stages(live["status"], stages, events);
         RunEvents.Refusal(live["status"], revisions, events);
         if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state, listed))
@@ -192,6 +194,9 @@ public sealed class CampaignExecutor
     }
 
     /// <summary>With onFailure Continue, what depends on a failed step will not run. Stage gates are never skipped: one failed VM must not hold back the others.</summary>
+    /// <summary>The message of a step skipped because a step it depends on failed (a retry takes it back).</summary>
+    public const string SkippedForFailure = "a step it depends on failed";
+
     private void SkipDependentsOfFailures(Dictionary<string, StepState> state)
     {
         if (campaign.Policy.OnFailure != FailurePolicy.Continue)
@@ -207,7 +212,7 @@ public sealed class CampaignExecutor
             {
                 if (step.DependsOn.Any(d => state[d].Phase is StepPhase.Failed or StepPhase.Skipped))
                 {
-                    state[step.Id] = state[step.Id] with { Phase = StepPhase.Skipped, Message = "a step it depends on failed" };
+                    state[step.Id] = state[step.Id] with { Phase = StepPhase.Skipped, Message = SkippedForFailure };
                     changed = true;
                 }
             }
