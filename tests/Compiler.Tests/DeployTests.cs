@@ -8,7 +8,8 @@ namespace Reconcile.Compiler.Tests;
 /// <summary>deploy/: the CRD is the one compile renders, kubectl kustomize renders the folder, and the RBAC covers every object Reconcile creates.</summary>
 public sealed class DeployTests
 {
-    private static List<JsonObject> Objects(string text, string path)
+    /// <summary>The YAML documents of a manifest file as JSON objects (it must parse cleanly).</summary>
+    internal static List<JsonObject> Objects(string text, string path)
     {
         var documents = new List<PlanDocument>();
         var diagnostics = new List<Diagnostic>();

@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Reconcile.Compiler.Diagnostics;
-using Reconcile.Compiler.Loading;
 
 namespace Reconcile.Compiler.Tests;
 
@@ -17,14 +15,7 @@ public sealed partial class HelmChartTests
 
     private static string Helm() => ExternalTools.Require(ExternalTools.Helm(), "helm not installed: run .ci/install-tools helm (CI does)");
 
-    private static List<JsonObject> Objects(string text, string path)
-    {
-        var documents = new List<PlanDocument>();
-        var diagnostics = new List<Diagnostic>();
-        PlanLoader.LoadText(path, text, documents, diagnostics);
-        Assert.Empty(diagnostics);
-        return [.. documents.Select(d => d.Root).OfType<JsonObject>()];
-    }
+    private static List<JsonObject> Objects(string text, string path) => DeployTests.Objects(text, path);
 
     private static List<JsonObject> Template(params string[] values)
     {

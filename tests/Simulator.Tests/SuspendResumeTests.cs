@@ -31,6 +31,24 @@ public sealed class SuspendResumeTests
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>Passes in simulated time (30 s while a step runs, 10 min otherwise) until <paramref name="done"/> says so.</summary>
+    private static async Task<PassResult> Until(RunningSimulator sim, CampaignExecutor executor, Func<PassResult, bool> done)
+    {
+        for (var i = 0; i < 2000; i++)
+        {
+            sim.Host.Engine.Tick();
+            var pass = await executor.PassAsync(CancellationToken.None);
+            if (done(pass))
+            {
+                return pass;
+            }
+
+            sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
+        }
+
+        throw new Xunit.Sdk.XunitException("the campaign did not get there in 2,000 passes");
+    }
+
     private static bool IsSuspended(PassResult pass) => pass.Conditions.Single(c => c.Type == "Suspended").Status;
 
     [Fact]
@@ -91,25 +109,8 @@ public sealed class SuspendResumeTests
         var vms = FrozenWorld.Load("node-drain").Model.Inventories.SelectMany(i => i.Vms).ToList();
         var original = vms.ToDictionary(v => v.Id, v => NodeOf(v.Namespace, v.Name));
 
-        async Task<PassResult> Until(Func<PassResult, bool> done)
-        {
-            for (var i = 0; i < 2000; i++)
-            {
-                sim.Host.Engine.Tick();
-                var pass = await executor.PassAsync(CancellationToken.None);
-                if (done(pass))
-                {
-                    return pass;
-                }
-
-                sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
-            }
-
-            throw new Xunit.Sdk.XunitException("the campaign did not get there in 2,000 passes");
-        }
-
         // The canary stage done: at least one VM has moved.
-        var before = await Until(p => p.Steps.Any(s => s.Id.StartsWith("migrate-", StringComparison.Ordinal) && s.Phase == StepPhase.Succeeded));
+        var before = await Until(sim, executor, p => p.Steps.Any(s => s.Id.StartsWith("migrate-", StringComparison.Ordinal) && s.Phase == StepPhase.Succeeded));
         Assert.Contains(vms, v => NodeOf(v.Namespace, v.Name) != original[v.Id]);
         var waiting = before.Steps.Where(s => s.Phase == StepPhase.Pending && s.Id.StartsWith("migrate-", StringComparison.Ordinal)).Select(s => s.Id).ToList();
         Assert.NotEmpty(waiting);
@@ -118,7 +119,7 @@ public sealed class SuspendResumeTests
         Assert.True(requested.Exit == 0, requested.Error);
         Assert.Contains("rolling back", requested.Out, StringComparison.Ordinal);
         await executor.ApplyStaticAsync(CancellationToken.None); // a new revision's apply keeps the request
-        var last = await Until(p => p.Conditions.Single(c => c.Type == "Stalled").Reason == "RolledBack");
+        var last = await Until(sim, executor, p => p.Conditions.Single(c => c.Type == "Stalled").Reason == "RolledBack");
 
         Assert.All(vms, v => Assert.Equal(original[v.Id], NodeOf(v.Namespace, v.Name)));
         Assert.Contains(last.Steps, s => s.Id.StartsWith("rollback-", StringComparison.Ordinal) && s.Phase == StepPhase.Succeeded);
@@ -143,24 +144,7 @@ public sealed class SuspendResumeTests
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now, backoff: Backoff.Fixed);
         const string Step = "migrate-erp.erp-db-0";
 
-        async Task<PassResult> Until(Func<PassResult, bool> done)
-        {
-            for (var i = 0; i < 2000; i++)
-            {
-                sim.Host.Engine.Tick();
-                var pass = await executor.PassAsync(CancellationToken.None);
-                if (done(pass))
-                {
-                    return pass;
-                }
-
-                sim.Host.World.Clock.Advance(pass.Steps.Any(s => s.Phase == StepPhase.Running) ? TimeSpan.FromSeconds(30) : TimeSpan.FromMinutes(10));
-            }
-
-            throw new Xunit.Sdk.XunitException("the campaign did not get there in 2,000 passes");
-        }
-
-        var stalled = await Until(p => p.Stalled);
+        var stalled = await Until(sim, executor, p => p.Stalled);
         Assert.Equal(StepPhase.Failed, stalled.Steps.Single(s => s.Id == Step).Phase);
 
         var notFailed = Cli(sim, "retry", campaign.Compiled.Name, "migrate-monitoring.grafana-0");
@@ -172,7 +156,7 @@ public sealed class SuspendResumeTests
         var first = await executor.PassAsync(CancellationToken.None);
         Assert.False(first.Stalled);
         Assert.Contains(first.Events, e => e.Contains($"retrying {Step}", StringComparison.Ordinal));
-        var done = await Until(p => p.Finished);
+        var done = await Until(sim, executor, p => p.Finished);
         Assert.Equal(StepPhase.Succeeded, done.Steps.Single(s => s.Id == Step).Phase);
         Assert.Equal(1, done.Steps.Single(s => s.Id == Step).Attempts);
         Assert.All(done.Steps.Where(s => !s.Id.StartsWith("rollback-", StringComparison.Ordinal)), s => Assert.True(s.IsDone, s.Id));
