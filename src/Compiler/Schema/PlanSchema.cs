@@ -20,21 +20,30 @@ public static partial class PlanSchema
 
     public static string Text { get; } = ReadResource();
 
+    private static Lazy<CompiledSchema> Compiled { get; } = new(() => CompiledSchema.FromText(Text));
+
+    /// <summary>The general engine's verdict alone, for tests that hold the compiled checks to it.</summary>
+    internal static bool IsValidByEngine(JsonNode? root) =>
+        Loaded.Value.Schema.Evaluate(EngineInstance(root), new EvaluationOptions { OutputFormat = OutputFormat.Flag }).IsValid;
+
+    /// <summary>The compiled checks' verdict alone.</summary>
+    internal static bool IsValidByCompiledChecks(JsonNode? root) => Compiled.Value.IsValid(root);
+
     private static JsonSerializerOptions DeepNesting { get; } = new() { MaxDepth = 256 };
 
     /// <summary>Returns the schema problems of <paramref name="document"/>; empty when it is valid.</summary>
     public static IReadOnlyList<Diagnostic> Validate(PlanDocument document)
     {
-        var (schema, schemaNode) = Loaded.Value;
-        var instance = JsonSerializer.SerializeToElement(document.Root, DeepNesting);
-
-        // Valid documents are the common case: the flag-only evaluation is several times faster, and
-        // only an invalid document pays for the detailed one that locates every error.
-        if (schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.Flag }).IsValid)
+        // Valid documents are the common case: the checks compiled from the schema answer for them
+        // straight from the document's nodes, and only an invalid document pays for the general
+        // engine's detailed evaluation that locates every error.
+        if (Compiled.Value.IsValid(document.Root))
         {
             return [];
         }
 
+        var (schema, schemaNode) = Loaded.Value;
+        var instance = EngineInstance(document.Root);
         var results = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         var diagnostics = new List<Diagnostic>();
@@ -83,6 +92,32 @@ public static partial class PlanSchema
 
         return diagnostics;
     }
+
+    /// <summary>
+    /// The document as the engine reads it. JsonSchema.Net 8 hashes uniqueItems' members as decimals and
+    /// throws on a number beyond a decimal's range (1e300 in a list of node names was RC1099), so such
+    /// numbers reach it as the largest decimal of their sign: still numbers, still whole, still beyond
+    /// every bound in the schema, and every uniqueItems list in it holds strings, so no verdict changes.
+    /// </summary>
+    private static JsonElement EngineInstance(JsonNode? root) =>
+        JsonSerializer.SerializeToElement(HasHugeNumber(root) ? ClampHugeNumbers(root) : root, DeepNesting);
+
+    private static bool HasHugeNumber(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Any(p => HasHugeNumber(p.Value)),
+        JsonArray a => a.Any(HasHugeNumber),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => JsonInstance.Number(v).Exact is null,
+        _ => false,
+    };
+
+    private static JsonNode? ClampHugeNumbers(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, ClampHugeNumbers(p.Value)))),
+        JsonArray a => new JsonArray([.. a.Select(ClampHugeNumbers)]),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && JsonInstance.Number(v) is { Exact: null } huge =>
+            JsonValue.Create(huge.Approximate > 0 ? decimal.MaxValue : decimal.MinValue),
+        _ => node?.DeepClone(),
+    };
 
     private static Diagnostic ToDiagnostic(PlanDocument document, string pointer, string keyword, string message, JsonNode? subschema, JsonNode? value)
     {
