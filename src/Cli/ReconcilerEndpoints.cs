@@ -1,12 +1,10 @@
-using System.Globalization;
 using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Reconcile.Reconciler;
-using Reconcile.Reconciler.Execution;
+using Reconcile.Reconciler.Metrics;
 
 namespace Reconcile.Cli;
 
@@ -16,9 +14,14 @@ public sealed class ReconcilerEndpoints : IAsyncDisposable
     private readonly WebApplication app;
     private readonly Lock gate = new();
     private LoopStatus? last;
-    private double passSeconds;
 
-    private ReconcilerEndpoints(WebApplication app) => this.app = app;
+    private ReconcilerEndpoints(WebApplication app)
+    {
+        this.app = app;
+        Metrics = new ReconcilerMetrics(() => Leading());
+    }
+
+    public ReconcilerMetrics Metrics { get; }
 
     public Uri Address { get; private set; } = new("http://127.0.0.1/");
 
@@ -34,7 +37,11 @@ public sealed class ReconcilerEndpoints : IAsyncDisposable
         var endpoints = new ReconcilerEndpoints(app);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => endpoints.Ready ? Results.Text("ok") : Results.Text("no revision in force yet", statusCode: 503));
-        app.MapGet("/metrics", () => Results.Text(endpoints.Metrics(), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", async (HttpContext http) =>
+        {
+            http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await endpoints.Metrics.ExportAsync(http.Response.Body, http.RequestAborted);
+        });
         await app.StartAsync();
         endpoints.Address = new Uri(app.Urls.First());
         return endpoints;
@@ -51,66 +58,16 @@ public sealed class ReconcilerEndpoints : IAsyncDisposable
         }
     }
 
+    /// <summary>The pass's outcome: readiness follows it, and the metrics count it.</summary>
     public void Update(LoopStatus status, TimeSpan pass)
     {
         lock (gate)
         {
             last = status;
-            passSeconds = pass.TotalSeconds;
         }
+
+        Metrics.Observe(status, pass);
     }
-
-    public string Metrics()
-    {
-        lock (gate)
-        {
-            var text = new StringBuilder();
-            text.Append("# TYPE reconcile_pass_duration_seconds gauge\n").Append($"reconcile_pass_duration_seconds {F(passSeconds)}\n");
-            text.Append("# TYPE reconcile_leader gauge\n").Append($"reconcile_leader {(Leading() ? 1 : 0)}\n");
-            if (last?.Revision is { } revision)
-            {
-                text.Append("# TYPE reconcile_revision_info gauge\n").Append($"reconcile_revision_info{{revision=\"{revision}\"}} 1\n");
-            }
-
-            text.Append("# TYPE reconcile_steps gauge\n");
-            foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
-            {
-                foreach (var phase in Enum.GetValues<StepPhase>())
-                {
-                    text.Append($"reconcile_steps{{plan=\"{plan}\",phase=\"{phase}\"}} {pass.Steps.Count(s => s.Phase == phase)}\n");
-                }
-            }
-
-            // The MigrationRun's conditions, for alerts that outlive the VMIMs a retry deletes.
-            text.Append("# TYPE reconcile_condition gauge\n");
-            foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
-            {
-                foreach (var condition in pass.Conditions.OrderBy(c => c.Type, StringComparer.Ordinal))
-                {
-                    text.Append($"reconcile_condition{{plan=\"{plan}\",type=\"{condition.Type}\"}} {(condition.Status ? 1 : 0)}\n");
-                }
-            }
-
-            text.Append("# TYPE reconcile_bytes_moved gauge\n");
-            foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
-            {
-                text.Append($"reconcile_bytes_moved{{plan=\"{plan}\"}} {pass.BytesMoved}\n");
-            }
-
-            text.Append("# TYPE reconcile_window_seconds_left gauge\n");
-            foreach (var (plan, pass) in last?.Plans ?? new Dictionary<string, PassResult>())
-            {
-                if (pass.WindowSecondsLeft is { } left)
-                {
-                    text.Append($"reconcile_window_seconds_left{{plan=\"{plan}\"}} {F(left)}\n");
-                }
-            }
-
-            return text.ToString();
-        }
-    }
-
-    private static string F(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {

@@ -30,6 +30,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     private string? compiledRevision;
     private string? attempted;
     private string? applyError;
+    private bool applyFailedThisPass;
 
     /// <summary>The kinds of static manifest Reconcile creates (label patches on VMs are not its objects to delete).</summary>
     private static readonly (string ApiVersion, string Kind)[] PrunableKinds =
@@ -41,10 +42,13 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     public async Task<LoopStatus> PassAsync(bool fetch, CancellationToken cancel)
     {
         string? problem = null;
+        var fetchFailed = false;
+        applyFailedThisPass = false;
         if (fetch)
         {
             var result = source.Fetch();
             problem = result.Problem;
+            fetchFailed = result.Unreachable;
             if (result.Problem is not null)
             {
                 log.Write(result.Unreachable ? "warn" : "error", result.Problem, ("revision", result.Revision));
@@ -102,7 +106,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             plans[plan] = pass;
         }
 
-        return new LoopStatus(applied, refused, diagnostics, plans, problem) { HeldBack = held };
+        return new LoopStatus(applied, refused, diagnostics, plans, problem) { HeldBack = held, FetchFailed = fetchFailed, ApplyFailed = applyFailedThisPass };
     }
 
     /// <summary>
@@ -214,6 +218,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         {
             applyError = $"applying revision {revision[..12]} failed: {e.Message}; it is tried again on the next pass{(applied is null ? "" : $", {applied[..12]} stays in force")}";
             log.Write("warn", applyError, ("revision", revision));
+            applyFailedThisPass = true;
             return;
         }
 

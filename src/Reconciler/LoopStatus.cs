@@ -9,6 +9,12 @@ public sealed record LoopStatus(string? Revision, string? RefusedRevision, IRead
     /// <summary>Plans whose pass a cluster's API error held back (tried again on the next pass).</summary>
     public IReadOnlyList<string> HeldBack { get; init; } = [];
 
+    /// <summary>This pass fetched and the remote could not be reached (or refused the credentials).</summary>
+    public bool FetchFailed { get; init; }
+
+    /// <summary>This pass applied a new revision and a cluster's API failed it (it is tried again next pass).</summary>
+    public bool ApplyFailed { get; init; }
+
     /// <summary>A revision is in force and every plan's pass ran.</summary>
     public bool Healthy => Revision is not null && RefusedRevision is null && HeldBack.Count == 0;
 }

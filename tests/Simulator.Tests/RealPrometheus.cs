@@ -6,8 +6,8 @@ using System.Text.Json.Nodes;
 namespace Reconcile.Simulator.Tests;
 
 /// <summary>
-/// Debian's Prometheus server, started for one test on 127.0.0.1 with its own storage, scraping the
-/// simulator's /metrics every second; killed (and its files removed) when disposed.
+/// Debian's Prometheus server, started for one test on 127.0.0.1 with its own storage, scraping one
+/// target's /metrics (the simulator's, the reconciler's) every second; killed (and its files removed) when disposed.
 /// </summary>
 internal sealed class RealPrometheus : IAsyncDisposable
 {
@@ -33,7 +33,7 @@ internal sealed class RealPrometheus : IAsyncDisposable
         File.WriteAllText(dir.File("prometheus.yml"), $$"""
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
-              - job_name: simulator
+              - job_name: target
                 static_configs: [{targets: ["{{target.Authority}}"]}]
             """);
 
@@ -91,6 +91,15 @@ internal sealed class RealPrometheus : IAsyncDisposable
     {
         var json = JsonNode.Parse(await http.GetStringAsync(new Uri(Url, "api/v1/query?query=" + Uri.EscapeDataString(query))));
         return json?["data"]?["result"]?.AsArray().FirstOrDefault()?["value"]?[1]?.GetValue<string>() is { } text ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>An instant query's status ("success", or Prometheus' error) and how many series it returned.</summary>
+    public async Task<(string Status, int Results)> Query(string query)
+    {
+        using var response = await http.GetAsync(new Uri(Url, "api/v1/query?query=" + Uri.EscapeDataString(query)));
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+        var status = json?["status"]?.GetValue<string>() == "success" ? "success" : $"{json?["errorType"]}: {json?["error"]}";
+        return (status, json?["data"]?["result"] is JsonArray results ? results.Count : 0);
     }
 
     /// <summary>Waits (at most a minute) until <paramref name="done"/> holds.</summary>

@@ -184,6 +184,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             {
                 // The API is unavailable or refused a call: log it and try again next pass (the state is in the cluster).
                 log.Write("warn", $"cluster API: {e.Message}");
+                endpoints?.Metrics.LoopApiError();
                 if (arguments.Once)
                 {
                     return ExitCodes.Errors;

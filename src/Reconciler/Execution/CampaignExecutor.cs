@@ -17,6 +17,9 @@ public sealed record PassResult(IReadOnlyList<StepState> Steps, IReadOnlyList<Co
     /// <summary>Seconds until the window of the running migrations closes (the soonest); null when none runs in a window.</summary>
     public double? WindowSecondsLeft { get; init; }
 
+    /// <summary>What happened to steps this pass, for the metrics.</summary>
+    public IReadOnlyList<StepTransition> Transitions { get; init; } = [];
+
     /// <summary>The Kubernetes Events this pass recorded (reason, warning, message), for notifications.</summary>
     public IReadOnlyList<(string Reason, bool Warning, string Message)> Recorded { get; init; } = [];
 
@@ -173,6 +176,7 @@ public sealed class CampaignExecutor
         {
             BytesMoved = campaign.Movers.Where(s => state[s.Id].Phase == StepPhase.Succeeded).Sum(s => s.Predicted.Bytes),
             Recorded = events.Recorded,
+            Transitions = events.Transitions,
             WindowSecondsLeft = policy.Windows.Allow.IsEmpty ? null : windowLeft,
         };
     }
@@ -253,6 +257,7 @@ public sealed class CampaignExecutor
             await PersistAsync(state, cancel);
             await Driver(step).StartAsync(step, cancel);
             events.Add("StepStarted", false, $"started {step.Id} (attempt {state[step.Id].Attempts})");
+            events.Step(step, StepTransitionKind.Started);
         }
     }
 
@@ -267,6 +272,8 @@ public sealed class CampaignExecutor
         {
             case StepOutcome.Succeeded:
                 events.Add("StepFinished", false, $"finished {step.Id}");
+                events.Step(step, StepTransitionKind.Succeeded, current.StartTime,
+                    overranWindow: current.StartTime is { } began && admission.ClosedWindow(step, began, now) is not null);
                 return current with { Phase = StepPhase.Succeeded, EndTime = now, Message = null };
             case StepOutcome.Failed:
                 return await FailAsync(step, driver, current, now, events, cancel);
@@ -282,6 +289,7 @@ public sealed class CampaignExecutor
         {
             await driver.CleanUpAsync(step, cancel);
             events.Add("StepCancelled", true, $"cancelled {step.Id}: its window {window.Name} closed");
+            events.Step(step, StepTransitionKind.CancelledAtWindowClose, started, overranWindow: true);
             return current with { Phase = StepPhase.Pending, Attempts = current.Attempts - 1, Message = $"cancelled when window {window.Name} closed at {StepState.Time(window.End)}; waits for the next window" };
         }
 
@@ -292,6 +300,7 @@ public sealed class CampaignExecutor
     {
         var reason = await driver.FailureReasonAsync(step, cancel);
         await driver.CleanUpAsync(step, cancel);
+        events.Step(step, StepTransitionKind.Failed, current.StartTime);
         if (current.Attempts <= campaign.Policy.Retries)
         {
             var wait = backoff.After(current.Attempts);

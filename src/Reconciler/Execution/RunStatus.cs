@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Reconcile.Compiler.Execution;
 using Reconcile.Compiler.Facts;
 using Reconcile.Compiler.Model;
+using Reconcile.Compiler.Planning;
 using Reconcile.Reconciler.Clusters;
 
 namespace Reconcile.Reconciler.Execution;
@@ -13,11 +14,18 @@ internal sealed class PassEvents(DateTime now)
 
     public List<(string Reason, bool Warning, string Message)> Recorded { get; } = [];
 
+    /// <summary>What happened to steps this pass, typed, for the reconciler's metrics.</summary>
+    public List<StepTransition> Transitions { get; } = [];
+
     public void Add(string reason, bool warning, string message)
     {
         Lines.Add($"{StepState.Time(now)} {message}");
         Recorded.Add((reason, warning, message));
     }
+
+    /// <param name="started">When the attempt began; with it the transition carries how long the attempt took.</param>
+    public void Step(GraphStep step, StepTransitionKind kind, DateTime? started = null, bool overranWindow = false) =>
+        Transitions.Add(new StepTransition(step, kind, started is { } at ? (now - at).TotalSeconds : null, overranWindow));
 }
 
 /// <summary>The MigrationRun's status: its conditions from the steps' states, and how it is written.</summary>
