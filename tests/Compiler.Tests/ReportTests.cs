@@ -24,9 +24,9 @@ public sealed partial class ReportTests(ITestOutputHelper output)
         // Nothing is fetched: no external scripts, styles, images or fonts (the SVG namespace is a name, not a fetch).
         Assert.DoesNotMatch(ExternalReference(), html.Replace("xmlns=\"http://www.w3.org/2000/svg\"", "", StringComparison.Ordinal));
 
-        // Each step is drawn once per lane it belongs to: each cluster it touches, and its link.
-        var expected = graph.Steps.Where(s => s.Kind != StepKind.Gate && s.From is not null)
-            .Sum(s => (s.To is null || s.To.Cluster == s.From!.Cluster ? 1 : 2) + (s.Link is null ? 0 : 1));
+        // Each step is drawn once in its hop's lane, and in the load chart once per lane it belongs to: each cluster it touches, and its link.
+        var drawn = graph.Steps.Where(s => s.Kind != StepKind.Gate && s.From is not null).ToList();
+        var expected = drawn.Count + drawn.Sum(s => (s.To is null || s.To.Cluster == s.From!.Cluster ? 1 : 2) + (s.Link is null ? 0 : 1));
         Assert.Equal(expected, StepBar().Matches(html).Count);
         foreach (var stage in graph.Stages)
         {
@@ -50,7 +50,7 @@ public sealed partial class ReportTests(ITestOutputHelper output)
     {
         var (html, graph) = Report("node-drain");
         var step = graph.Steps.First(s => s.Kind == StepKind.Migrate);
-        var bar = Regex.Match(html, $"data-step=\"{Regex.Escape(step.Id)}\" data-tip=\"([^\"]*)\"");
+        var bar = Regex.Match(html, $"data-step=\"{Regex.Escape(step.Id)}\" data-stage=\"[^\"]*\" data-tip=\"([^\"]*)\"");
         Assert.True(bar.Success);
         var tip = System.Net.WebUtility.HtmlDecode(bar.Groups[1].Value);
         Assert.Contains($"migrate {step.Vm}", tip);
@@ -75,10 +75,11 @@ public sealed partial class ReportTests(ITestOutputHelper output)
         var plan = validation.Model.Plans[0];
         var graph = Planner.Plan(plan, validation.Model, PlannerTests.Now, validation.Digest).Graph!;
         var html = ReportWriter.Html(graph, plan);
-        var deny = Regex.Matches(html, "<rect class=\"deny\" x=\"[0-9.]+\" y=\"\\d+\" width=\"([0-9.]+)\" height=\"\\d+\" data-tip=\"deny window nightly-backup: ([^\"]+)\"");
+        var deny = Regex.Matches(html, "<rect class=\"deny\" fill=\"url\\(#hatch-gantt\\)\" x=\"[0-9.]+\" y=\"\\d+\" width=\"([0-9.]+)\" height=\"\\d+\" data-tip=\"deny window nightly-backup: ([^\"]+)\"");
         Assert.NotEmpty(deny);
         Assert.All(deny, m => Assert.True(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 5, m.Value));
-        Assert.Contains("2027-01-11T00:30:00Z .. 2027-01-11T00:50:00Z", deny[0].Groups[2].Value);
+        // In the plan's zone (Europe/Amsterdam, UTC+01:00 in January): 00:30 UTC is 01:30 there.
+        Assert.Contains("2027-01-11 01:30 .. 2027-01-11 01:50", deny[0].Groups[2].Value);
     }
 
     [SkippableTheory]
@@ -96,7 +97,7 @@ public sealed partial class ReportTests(ITestOutputHelper output)
         var (domExit, dom, log) = ExternalTools.Run(chromium, [.. headless, "--enable-logging=stderr", "--v=0", "--dump-dom", report]);
         Assert.True(domExit == 0, log);
         var drawn = graph.Steps.Count(s => s.Kind != StepKind.Gate && s.From is not null);
-        Assert.Matches($"<body data-rendered=\"\\d+ steps\"", dom);
+        Assert.Matches($"<body[^>]* data-rendered=\"\\d+ steps\"", dom);
         Assert.True(int.Parse(Regex.Match(dom, "data-rendered=\"(\\d+) steps\"").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= drawn);
         Assert.DoesNotMatch("<html[^>]*data-error", dom);
         Assert.DoesNotMatch("CONSOLE.*(Uncaught|Error)", log);
