@@ -27,6 +27,23 @@ public static class Program
             CompletionCommand.CreateCommand(io),
         };
 
+    /// <summary>
+    /// The value after -o/--output when it reads as a directory rather than a format (a path, not a word):
+    /// how scripts written before -o became the format spelled the output directory.
+    /// </summary>
+    private static string? OutputDirectoryAfterDashO(string[] args)
+    {
+        for (var i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] is "-o" or "--output" && !args[i + 1].All(char.IsAsciiLetterLower))
+            {
+                return args[i + 1];
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Runs the CLI in-process; the tests call this with their own writers, clock and cancellation (Ctrl-C for long-running commands).</summary>
     public static int Run(string[] args, IOContext io, Func<DateTime>? clock = null, CancellationToken cancel = default)
     {
@@ -39,6 +56,11 @@ public static class Program
                 foreach (var error in parse.Errors)
                 {
                     io.Error.WriteLine($"reconcile: {error.Message}");
+                }
+
+                if (OutputDirectoryAfterDashO(args) is { } directory)
+                {
+                    io.Error.WriteLine($"reconcile: hint: -o/--output is the output format, as in kubectl; the output directory is --out-dir {directory} (--out still works)");
                 }
 
                 io.Error.WriteLine("Run 'reconcile --help' for usage.");

@@ -35,5 +35,8 @@ public sealed class CliConventionTests
         var dashO = Run("compile", "plans/examples/node-drain", "-o", directory.File("c"), "--now", "2026-12-01T00:00:00Z");
         Assert.Equal(2, dashO.Exit);
         Assert.False(Directory.Exists(directory.File("c")));
+        // Scripts from before -o was the format get told what to write instead.
+        Assert.Contains($"the output directory is --out-dir {directory.File("c")}", dashO.Error);
+        Assert.DoesNotContain("hint", Run("plan", "plans/examples", "-o", "yaml").Error);
     }
 }

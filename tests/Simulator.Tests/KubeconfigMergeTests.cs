@@ -7,7 +7,7 @@ namespace Reconcile.Simulator.Tests;
 public sealed class KubeconfigMergeTests
 {
     [Fact]
-    public async Task Several_kubeconfig_files_are_merged_the_first_setting_the_current_context()
+    public async Task Several_kubeconfig_files_are_merged_the_first_setting_the_current_context_for_every_command()
     {
         await using var sim = await RunningSimulator.Start("node-drain");
         var reconcile = Path.Combine(AppContext.BaseDirectory, "reconcile");
@@ -31,5 +31,19 @@ public sealed class KubeconfigMergeTests
         var none = Status(missing);
         Assert.Equal(2, none.Exit);
         Assert.Contains("does not exist", none.Error, StringComparison.Ordinal);
+
+        // discover and run read the same merge: the current context from one file, the cluster from another.
+        var environment = new Dictionary<string, string> { ["KUBECONFIG"] = string.Join(Path.PathSeparator, missing, context, clusters) };
+        var discovered = Path.Combine(sim.Directory, "discovered");
+        var discover = ExternalTools.Run(reconcile, ["discover", "--out-dir", discovered], 120_000, environment: environment);
+        Assert.True(discover.Exit == 0, discover.Out + discover.Error);
+        Assert.Contains("name: ber-1", File.ReadAllText(Path.Combine(discovered, "topology.yaml")), StringComparison.Ordinal);
+
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        server.Commit("wave");
+        var run = ExternalTools.Run(reconcile, ["run", "--repo", server.Url, "--path", "plans/node-drain", "--once", "--cache", Path.Combine(server.Scratch, "cache")], 120_000, environment: environment);
+        Assert.True(run.Exit == 0, run.Out + run.Error);
+        Assert.Contains("ber-1-firmware-wave", Status(missing, context, clusters).Out, StringComparison.Ordinal);
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class DiscoverCommand(IOContext io)
 
     public static Command CreateCommand(IOContext io)
     {
-        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig; default $KUBECONFIG or ~/.kube/config." };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig; default $KUBECONFIG (several files merged, as kubectl does) or ~/.kube/config." };
         var contexts = new Option<string[]>("--context") { Description = "Context to read, as CONTEXT or CONTEXT=NAME (NAME: the cluster's name in the plan); repeatable; default the current context.", AllowMultipleArgumentsPerToken = false };
         var namespaces = new Option<string[]>("--namespace", "-n") { Description = "Only VMs in this namespace; repeatable; default all." };
         var selector = new Option<string>("--selector", "-l") { Description = "Only VMs matching this label selector (app=db,tier!=web)." };
@@ -27,7 +27,7 @@ public sealed partial class DiscoverCommand(IOContext io)
         var lookback = new Option<string>("--lookback") { Description = "How far back Prometheus' percentile looks.", DefaultValueFactory = _ => "7d" };
         var percentile = new Option<double>("--percentile") { Description = "The percentile of the rates written (0 to 1).", DefaultValueFactory = _ => 0.95 };
         var keep = new Option<string[]>("--keep") { Description = "Plan files or directories to keep what no API gives from (link measurements, pod-network MTUs, storage replication, guest timings); the files in --out are always read." };
-        var output = new Option<string>("--out") { Description = "Directory to write topology.yaml and inventory-CLUSTER.yaml into.", Required = true };
+        var output = new Option<string>("--out-dir", "--out") { Description = "Directory to write topology.yaml and inventory-CLUSTER.yaml into.", Required = true };
         var timeout = new Option<string>("--timeout") { Description = "How long to wait for each API server or Prometheus request.", DefaultValueFactory = _ => "30s" };
         var command = new Command("discover", "Write the Topology and Inventory from the live clusters (and Prometheus for measured rates).")
         {
@@ -101,23 +101,13 @@ public sealed partial class DiscoverCommand(IOContext io)
 
     private DiscoveryRequest? Parse(Arguments arguments)
     {
-        var kubeconfig = Path.GetFullPath(arguments.Kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG")?.Split(Path.PathSeparator)[0] ??
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config"), io.CurrentDirectory);
-        if (!File.Exists(kubeconfig))
+        var (loaded, problem) = KubeconfigFiles.Load(arguments.Kubeconfig, io.CurrentDirectory);
+        if (loaded is null)
         {
-            return Fail($"kubeconfig {kubeconfig} does not exist");
+            return Fail(problem!);
         }
 
-        k8s.KubeConfigModels.K8SConfiguration config;
-        try
-        {
-            config = k8s.KubernetesClientConfiguration.LoadKubeConfig(kubeconfig);
-        }
-        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or YamlDotNet.Core.YamlException or IOException)
-        {
-            return Fail($"cannot read kubeconfig {kubeconfig}: {e.Message}");
-        }
-
+        var (kubeconfig, config) = (loaded.Display, loaded.Config);
         if (arguments.Contexts.Count == 0 && string.IsNullOrEmpty(config.CurrentContext))
         {
             return Fail($"kubeconfig {kubeconfig} names no current context: say which with --context");

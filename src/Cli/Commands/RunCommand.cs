@@ -30,7 +30,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
         var path = new Option<string>("--path") { Description = "Folder of plan files in the repository.", DefaultValueFactory = _ => "plans" };
         var interval = new Option<string>("--interval") { Description = "How often to fetch.", DefaultValueFactory = _ => "1m" };
         var passInterval = new Option<string>("--pass-interval") { Description = "How often to observe and advance the campaign between fetches.", DefaultValueFactory = _ => "10s" };
-        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig with a context per Topology cluster (its `context`, else its name); default $KUBECONFIG or ~/.kube/config." };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig with a context per Topology cluster (its `context`, else its name); default $KUBECONFIG (several files merged, as kubectl does) or ~/.kube/config." };
         var verify = new Option<bool>("--verify") { Description = "Apply only commits signed by an allowed signer (SSH signatures, as git verifies them)." };
         var signers = new Option<string>("--allowed-signers") { Description = "ssh-keygen allowed-signers file for --verify." };
         var once = new Option<bool>("--once") { Description = "Fetch, apply and advance once, then exit." };
@@ -69,15 +69,12 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
-        var kubeconfig = arguments.Kubeconfig ?? Environment.GetEnvironmentVariable("KUBECONFIG") ??
-            System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
-        if (!File.Exists(System.IO.Path.GetFullPath(kubeconfig, io.CurrentDirectory)))
+        var (kubeconfig, kubeconfigProblem) = KubeconfigFiles.Load(arguments.Kubeconfig, io.CurrentDirectory);
+        if (kubeconfig is null)
         {
-            io.Error.WriteLine($"reconcile: kubeconfig {kubeconfig} does not exist");
+            io.Error.WriteLine($"reconcile: {kubeconfigProblem}");
             return ExitCodes.Usage;
         }
-
-        kubeconfig = System.IO.Path.GetFullPath(kubeconfig, io.CurrentDirectory);
         var cache = arguments.Cache is { } c ? System.IO.Path.GetFullPath(c, io.CurrentDirectory) : System.IO.Path.Combine(
             Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "reconcile", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(arguments.Repo)))[..16]);
         if (GitCache.Problem(cache, new GitCredentials(arguments.Repo, () => null).Url) is { } cacheProblem)
@@ -92,12 +89,12 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             arguments.KnownHosts is { } hosts ? System.IO.Path.GetFullPath(hosts, io.CurrentDirectory) : null,
             arguments.Verify && arguments.TrustedPgpKeys is { } pgp ? System.IO.Path.GetFullPath(pgp, io.CurrentDirectory) : null));
         var log = new JsonLog(io.Out, clock);
-        var contexts = KubernetesClientConfiguration.LoadKubeConfig(kubeconfig).Contexts.Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
+        var contexts = (kubeconfig.Config.Contexts ?? []).Select(x => x.Name).ToHashSet(StringComparer.Ordinal);
         var loop = new GitOpsLoop(source, arguments.Path.Trim('/'), topology => topology.Clusters.ToDictionary(
                 cluster => cluster.Name,
-                cluster => (IClusterGateway)KubernetesGateway.FromKubeconfig(cluster.Name, kubeconfig,
+                cluster => (IClusterGateway)KubernetesGateway.FromKubeconfig(cluster.Name, kubeconfig.Config,
                     contexts.Contains(cluster.Context) ? cluster.Context : contexts.Contains(cluster.Name) ? cluster.Name
-                    : throw new k8s.Exceptions.KubeConfigException($"kubeconfig {kubeconfig} has no context for cluster {cluster.Name} (looked for {string.Join(" and ", new[] { cluster.Context, cluster.Name }.Distinct().Select(c => $"'{c}'"))})")),
+                    : throw new k8s.Exceptions.KubeConfigException($"kubeconfig {kubeconfig.Display} has no context for cluster {cluster.Name} (looked for {string.Join(" and ", new[] { cluster.Context, cluster.Name }.Distinct().Select(c => $"'{c}'"))})")),
                 StringComparer.Ordinal),
             clock, log, arguments.Home, requireDescendant: arguments.Verify && !arguments.AllowRewind);
 
@@ -132,7 +129,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
 
         await using var notifier = new Reconciler.Notifications.NotificationSender(sinks, message => log.Write("warn", message));
         using var leader = arguments.LeaderElect
-            ? new LeaderGate(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)), Reconciler.Execution.CampaignExecutor.RunNamespace, "reconcile",
+            ? new LeaderGate(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig.Config)), Reconciler.Execution.CampaignExecutor.RunNamespace, "reconcile",
                 $"{Environment.MachineName}-{Environment.ProcessId}")
             : null;
         var election = leader?.RunAsync(cancel);
