@@ -154,6 +154,7 @@ public sealed class CampaignExecutor
         status["lastHandledRetry"] = retryHandled;
         RunEvents.Stages(live["status"], stages, events);
         RunEvents.Refusal(live["status"], revisions, events);
+        status["lastMissedWindow"] = MissedWindows.Report(campaign, admission, state, live["status"], now, events);
         if (!RunStatus.SameSummaryIgnoringTimes(live["status"], status) || !known.SameSteps(live, state, listed))
         {
             RunStepRecords.Write(status, state);

@@ -24,6 +24,7 @@ public sealed class ReconcilerMetrics
     private readonly Histogram stepDuration;
     private readonly Histogram stepDurationRatio;
     private readonly Counter windowOverruns;
+    private readonly Counter windowsMissed;
     private readonly Counter apiErrors;
     private readonly Counter fetchErrors;
     private readonly Histogram passDuration;
@@ -49,6 +50,7 @@ public sealed class ReconcilerMetrics
         stepDurationRatio = factory.CreateHistogram("reconcile_step_duration_ratio", "Finished data-moving steps' duration over the compiler's prediction (1 is on time, 2 twice as long), by plan and step kind.",
             ["plan", "kind"], new HistogramConfiguration { Buckets = [0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5] });
         windowOverruns = factory.CreateCounter("reconcile_window_overruns_total", "Attempts still running when their maintenance window closed (a live migration is cancelled, a cold move or cut-over finishes late), by plan and hop.", Hop);
+        windowsMissed = factory.CreateCounter("reconcile_windows_missed_total", "Allow windows that closed with data-moving steps planned in them not started (the WindowMissed Events), by plan.", ["plan"]);
         apiErrors = factory.CreateCounter("reconcile_apply_errors_total", "Cluster API errors that held back work: applying a new revision (during=\"revision\"), a plan's pass (during=\"pass\", by plan), or the loop itself (during=\"loop\").", ["during", "plan"]);
         fetchErrors = factory.CreateCounter("reconcile_fetch_errors_total", "Fetches of the Git repository that failed (remote unreachable or credentials refused).");
         passDuration = factory.CreateHistogram("reconcile_pass_duration_seconds", "Wall time of the reconciler's passes.",
@@ -89,6 +91,8 @@ public sealed class ReconcilerMetrics
             {
                 Count(plan, transition);
             }
+
+            windowsMissed.WithLabels(plan).Inc(pass.Recorded.Count(e => e.Reason == "WindowMissed"));
         }
 
         SetGauges(status);

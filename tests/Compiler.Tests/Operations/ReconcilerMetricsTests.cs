@@ -22,6 +22,7 @@ public sealed partial class ReconcilerMetricsTests
         Assert.Equal(1, Sample(text, $"reconcile_migrations_succeeded_total{{{Hop}}}"));
         Assert.Equal(1, Sample(text, $"reconcile_migrations_failed_total{{{Hop}}}"));
         Assert.Equal(1, Sample(text, $"reconcile_window_overruns_total{{{Hop}}}"));
+        Assert.Equal(1, Sample(text, "reconcile_windows_missed_total{plan=\"fra-wave\"}"));
         // The migration's 1 MB and the replication's 5 MB, as predicted.
         Assert.Equal(6_000_000, Sample(text, $"reconcile_moved_bytes_total{{{Hop}}}"));
         // Three attempts of the migration ended (failed after 30 s, cancelled after 60 s, finished after 120 s).

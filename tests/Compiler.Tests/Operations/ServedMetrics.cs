@@ -32,6 +32,7 @@ internal static partial class ServedMetrics
             [new Condition("Ready", true, "Succeeded", "", DateTime.UnixEpoch), new Condition("Stalled", false, "None", "", DateTime.UnixEpoch)], [])
         {
             BytesMoved = 6_000_000,
+            Recorded = [("WindowMissed", true, "window nightly closed with 1 step(s) planned in it not started")],
             WindowSecondsLeft = 1800,
             Transitions =
             [
