@@ -41,6 +41,16 @@ public sealed partial class ReportViewTests
         Assert.Equal(steps.Count, labels.Count);
         Assert.Contains(labels, l => l.StartsWith("migrate ", StringComparison.Ordinal));
         Assert.Contains(LabelText().Matches(chart), m => m.Groups[1].Value.Length == 0);
+
+        // The hover text is written once per step, on its hop bar; the load chart's bars find it there by step id.
+        var tipped = Regex.Matches(chart, "data-step=\"([^\"]+)\" data-stage=\"[^\"]*\" data-tip=\"").Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(steps.Count, tipped.Count);
+        var load = html[html.IndexOf("<svg id=\"load\"", StringComparison.Ordinal)..];
+        Assert.All(Regex.Matches(load, "<rect class=\"step [^>]*data-step=\"([^\"]+)\"[^>]*/>"), m =>
+        {
+            Assert.Contains(m.Groups[1].Value, tipped);
+            Assert.DoesNotContain("data-tip", m.Value, StringComparison.Ordinal);
+        });
     }
 
     [Fact]

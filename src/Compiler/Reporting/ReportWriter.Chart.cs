@@ -18,6 +18,9 @@ public static partial class ReportWriter
     private const int AxisHeight = 28;
     private const int LaneHeader = 20;
 
+    /// <summary>The id of the timeline by hop, whose bars carry the hover text.</summary>
+    private const string HopChart = "gantt";
+
     private static void Chart(string id, List<Lane> lanes, bool perVm, MigrationPlan plan, TimeScale scale, ReportClock clock, StepColours colours, TextWriter html)
     {
         // Each lane's rows first: the SVG's height comes before its lanes.
@@ -67,7 +70,7 @@ public static partial class ReportWriter
 
                 foreach (var step in rows[row])
                 {
-                    html.Write(Bar(step, rowY, scale, clock, colours, labelled: perVm));
+                    html.Write(Bar(step, rowY, scale, clock, colours, labelled: perVm, tipped: id == HopChart));
                 }
             }
 
@@ -119,9 +122,25 @@ public static partial class ReportWriter
         return $"<rect class=\"{kind}\"{fill} x=\"{F(x)}\" y=\"{y}\" width=\"{F(w)}\" height=\"{height}\" data-tip=\"{E(title)}\"><title>{E(title)}</title></rect>\n";
     }
 
-    private static string Bar(GraphStep step, int y, TimeScale scale, ReportClock clock, StepColours colours, bool labelled)
+    /// <param name="tipped">The hover text goes on the hop chart's bar only; the load chart's bars of the same step find it there by data-step (it was most of the page's bytes).</param>
+    private static string Bar(GraphStep step, int y, TimeScale scale, ReportClock clock, StepColours colours, bool labelled, bool tipped)
     {
-        var (x, w) = scale.Span(step.PlannedStart, step.PlannedEnd);
+        var width = Math.Max(scale.Span(step.PlannedStart, step.PlannedEnd).Width, 1.5);
+        var bar = $"<rect class=\"step {Kind(step.Kind)}\" x=\"{F(scale.X(step.PlannedStart))}\" y=\"{y}\" width=\"{F(width)}\" height=\"{RowHeight}\" rx=\"2\" fill=\"{colours.Of(step)}\" " +
+                  $"data-step=\"{E(step.Id)}\" data-stage=\"{E(step.Stage)}\"{(tipped ? $" data-tip=\"{E(Tip(step, clock))}\"" : "")}/>\n";
+        if (!labelled)
+        {
+            return bar;
+        }
+
+        // The label is drawn where it fits (about 6 px a character at 10 px); the script re-decides on every zoom.
+        var label = $"{Kind(step.Kind)} {Duration(step.Predicted.Seconds)}";
+        var fits = label.Length * 6 + 6 <= width;
+        return bar + $"<text class=\"bar-label{(fits ? "" : " hidden")}\" x=\"{F(scale.X(step.PlannedStart) + 3)}\" y=\"{y + 12}\">{E(label)}</text>\n";
+    }
+
+    private static string Tip(GraphStep step, ReportClock clock)
+    {
         var p = step.Predicted;
         var tip = new StringBuilder()
             .Append($"{Kind(step.Kind)} {step.Vm}\n")
@@ -134,19 +153,7 @@ public static partial class ReportWriter
             tip.Append($", {p.Rounds} pre-copy rounds, downtime {p.DowntimeMs} ms{(p.Converges ? "" : ", does not converge")}");
         }
 
-        var width = Math.Max(w, 1.5);
-        // The hover text lives once, in data-tip (the page's script shows it): large campaigns have tens of thousands of bars.
-        var bar = $"<rect class=\"step {Kind(step.Kind)}\" x=\"{F(x)}\" y=\"{y}\" width=\"{F(width)}\" height=\"{RowHeight}\" rx=\"2\" fill=\"{colours.Of(step)}\" " +
-                  $"data-step=\"{E(step.Id)}\" data-stage=\"{E(step.Stage)}\" data-tip=\"{E(tip.ToString())}\"/>\n";
-        if (!labelled)
-        {
-            return bar;
-        }
-
-        // The label is drawn where it fits (about 6 px a character at 10 px); the script re-decides on every zoom.
-        var label = $"{Kind(step.Kind)} {Duration(p.Seconds)}";
-        var fits = label.Length * 6 + 6 <= width;
-        return bar + $"<text class=\"bar-label{(fits ? "" : " hidden")}\" x=\"{F(x + 3)}\" y=\"{y + 12}\">{E(label)}</text>\n";
+        return tip.ToString();
     }
 
     private static string Axis(TimeScale scale, ReportClock clock, int height)

@@ -69,6 +69,16 @@ public static partial class ReportWriter
             svg.querySelectorAll('text.tick').forEach(function (el) { svg._ticks.push({ el: el, x: +el.getAttribute('x') }); });
           }
 
+          // The load chart's bars carry no hover text of their own: the hop chart's bar of the same step has it.
+          var tips = null;
+          function tipOf(step) {
+            if (!tips) {
+              tips = {};
+              document.querySelectorAll('#gantt rect.step[data-tip]').forEach(function (bar) { tips[bar.getAttribute('data-step')] = bar.getAttribute('data-tip'); });
+            }
+            return tips[step];
+          }
+
           function place(x) { return LW + (x - LW) * zoom; }
 
           function apply(k) {
@@ -99,9 +109,10 @@ public static partial class ReportWriter
           charts.forEach(function (svg) {
             collect(svg);
             svg.addEventListener('mousemove', function (event) {
-              var target = event.target.closest('[data-tip]');
-              if (!target) { tip.style.display = 'none'; return; }
-              tip.textContent = target.getAttribute('data-tip');
+              var target = event.target.closest('[data-tip], [data-step]');
+              var text = target && (target.getAttribute('data-tip') || tipOf(target.getAttribute('data-step')));
+              if (!text) { tip.style.display = 'none'; return; }
+              tip.textContent = text;
               tip.style.left = (event.clientX + 14) + 'px';
               tip.style.top = (event.clientY + 14) + 'px';
               tip.style.display = 'block';

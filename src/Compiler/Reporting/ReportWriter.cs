@@ -62,7 +62,7 @@ public static partial class ReportWriter
         html.Write(Legend(colours));
         html.Write(ZoomBar);
         html.Write($"<h2>Timeline by hop</h2>\n<p class=\"note\">A lane per hop (source and target cluster), {(vms <= MaxVmRows ? "a row per VM" : $"VMs packed into rows ({vms} VMs are more than {MaxVmRows} rows)")}; bars carry their step and duration where they fit.</p>\n");
-        Chart("gantt", HopLanes(steps, graph), vms <= MaxVmRows, plan, scale, clock, colours, html);
+        Chart(HopChart, HopLanes(steps, graph), vms <= MaxVmRows, plan, scale, clock, colours, html);
         html.Write("<h2>Load per cluster and link</h2>\n");
         Chart("load", LoadLanes(graph, steps), perVm: false, plan, scale, clock, colours, html);
         StageTable(graph, clock, html);
