@@ -32,6 +32,12 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     private string? applyError;
     private bool applyFailedThisPass;
 
+    /// <summary>The last compilation without errors, with the Git id of the plans' folder it read (RevisionFiles.ContentId).</summary>
+    private (string ContentId, string Revision, CompilationResult Compiled)? lastCompilation;
+
+    /// <summary>The campaigns of <see cref="lastCompilation"/>, parsed once for every revision that reuses it.</summary>
+    private readonly Dictionary<string, CompiledCampaign> lastCampaigns = new(StringComparer.Ordinal);
+
     /// <summary>The kinds of static manifest Reconcile creates (label patches on VMs are not its objects to delete).</summary>
     private static readonly (string ApiVersion, string Kind)[] PrunableKinds =
     [
@@ -178,7 +184,7 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
         var campaigns = new Dictionary<string, (CompiledCampaign Campaign, string Home)>(StringComparer.Ordinal);
         foreach (var plan in compiled.Plans)
         {
-            var campaign = CompiledCampaign.Of(compiled, plan.Name);
+            var campaign = CampaignOf(compiled, plan.Name);
             var clusters = plan.Graph.Steps.SelectMany(s => new[] { s.From?.Cluster, s.To?.Cluster }).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
             var home = homeCluster ?? clusters.FirstOrDefault() ?? gateways.Keys.First();
             campaigns[plan.Name] = (campaign, home);
@@ -241,8 +247,20 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
     {
         CompilationResult compiled;
         ValidationResult? validation = null;
+        string? contentId = null;
         try
         {
+            // A revision that changes nothing the plans read (a commit elsewhere in the repository) is not
+            // planned again: its compilation is the last one, as Flux and Argo CD leave a path's manifests alone.
+            contentId = RevisionFiles.ContentId(source.CacheDirectory, revision, plansPath);
+            if (contentId is not null && lastCompilation is { } last && last.ContentId == contentId)
+            {
+                log.Write("info", last.Revision == revision
+                    ? $"revision {revision[..12]}: compiled once, applied again"
+                    : $"revision {revision[..12]} has the plans of {last.Revision[..12]} (nothing under {plansPath} changed): not compiled again", ("revision", revision));
+                return (last.Compiled, last.Compiled.Validation);
+            }
+
             var (files, missing) = RevisionFiles.Read(source.CacheDirectory, revision, [plansPath]);
             var load = PlanLoader.LoadTexts(files);
             load = load with { Diagnostics = [.. load.Diagnostics, .. missing.Select(m => DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(m), $"path '{m}' does not exist at {revision[..12]}"))] };
@@ -262,7 +280,28 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             return (null, validation);
         }
 
+        if (contentId is not null)
+        {
+            lastCompilation = (contentId, revision, compiled);
+            lastCampaigns.Clear();
+        }
+
         return (compiled, validation);
+    }
+
+    private CompiledCampaign CampaignOf(CompilationResult compiled, string plan)
+    {
+        if (!ReferenceEquals(lastCompilation?.Compiled, compiled))
+        {
+            return CompiledCampaign.Of(compiled, plan);
+        }
+
+        if (!lastCampaigns.TryGetValue(plan, out var campaign))
+        {
+            lastCampaigns[plan] = campaign = CompiledCampaign.Of(compiled, plan);
+        }
+
+        return campaign;
     }
 
     private void Refuse(string revision, string why, IReadOnlyList<Diagnostic> found)

@@ -58,6 +58,42 @@ public sealed class RevisionSafetyTests
     private static int MigrationPolicies(RunningSimulator sim) => sim.Host.World.Clusters["ber-1"].Store.List(ResourceRegistry.MigrationPolicy, null).Items.Count;
 
     [Fact]
+    public async Task A_revision_that_changes_nothing_under_the_path_is_applied_without_planning_again()
+    {
+        using var server = new GitServer();
+        server.CopyExample("node-drain");
+        var first = server.Commit("wave");
+        await using var sim = await RunningSimulator.Start("node-drain");
+        var log = new StringWriter();
+        var loop = new GitOpsLoop(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
+            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
+            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+        Assert.Equal(first, (await loop.PassAsync(true, CancellationToken.None)).Revision);
+        var planned = (await Run(sim))["spec"]!.ToJsonString();
+
+        // A commit elsewhere in the repository, an hour later: applied as the revision in force, the plan not compiled
+        // again (a new compile would plan from the new clock and move every planned time).
+        sim.Host.World.Clock.Advance(TimeSpan.FromHours(1));
+        File.WriteAllText(Path.Combine(server.Work, "README.md"), "The migration plans of the platform team.\n");
+        var docs = server.Commit("docs only");
+        var pass = await loop.PassAsync(true, CancellationToken.None);
+        Assert.Equal(docs, pass.Revision);
+        Assert.True(pass.Healthy, log.ToString());
+        Assert.Contains($"revision {docs[..12]} has the plans of {first[..12]} (nothing under plans/node-drain changed): not compiled again", log.ToString());
+        var run = await Run(sim);
+        Assert.Equal(docs, Status(run, "lastAppliedRevision"));
+        Assert.Equal(planned, run["spec"]!.ToJsonString());
+
+        // A change under the path is compiled.
+        Edit(server, "plan.yaml", "retries: 1", "retries: 2");
+        var edited = server.Commit("two retries");
+        pass = await loop.PassAsync(true, CancellationToken.None);
+        Assert.Equal(edited, pass.Revision);
+        Assert.DoesNotContain($"revision {edited[..12]} has the plans", log.ToString());
+        Assert.Contains($"applied revision {edited[..12]}", log.ToString());
+    }
+
+    [Fact]
     public async Task A_burst_of_API_errors_while_a_revision_is_applied_is_retried_and_no_plan_is_dropped()
     {
         using var server = new GitServer();

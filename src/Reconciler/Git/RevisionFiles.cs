@@ -78,6 +78,19 @@ public static class RevisionFiles
     }
 
     /// <summary>
+    /// The Git object id of everything compiling <paramref name="commitId"/> reads: the tree (or file) at
+    /// <paramref name="plansPath"/>, which holds the plan files and their templates/ folder. Two revisions
+    /// with the same id compile the same inputs; null when the path is missing.
+    /// </summary>
+    public static string? ContentId(string repositoryRoot, string commitId, string plansPath)
+    {
+        using var repository = new Repository(repositoryRoot);
+        var commit = repository.Lookup<Commit>(commitId);
+        var path = plansPath.Trim('/');
+        return path.Length == 0 || path == "." ? commit.Tree.Sha : commit[path]?.Target.Sha;
+    }
+
+    /// <summary>
     /// The templates that travel with the plans: the `*.sbn` files of the folder `templates/` inside
     /// <paramref name="plansPath"/> at <paramref name="commitId"/> (regular files only; links are not followed).
     /// </summary>
