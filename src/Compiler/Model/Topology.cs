@@ -131,7 +131,23 @@ public sealed record Node(
     int? Cpu,
     long? HugepagesBytes,
     ImmutableDictionary<string, string> Labels,
-    Located Source);
+    Located Source)
+{
+    /// <summary>The node has every label of <paramref name="selector"/> (a nodeSelector's meaning).</summary>
+    public bool Carries(ImmutableDictionary<string, string> selector)
+    {
+        // A loop: it runs for every node against every VM's move, where a lambda allocated a closure each time.
+        foreach (var (key, value) in selector)
+        {
+            if (!Labels.TryGetValue(key, out var actual) || actual != value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
 
 public sealed record StorageClass(
     string Name,

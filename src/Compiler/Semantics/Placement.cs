@@ -28,16 +28,17 @@ public static class Placement
         return selector;
     }
 
+    /// <summary>Nodes of <paramref name="target"/> matching the move's node selector; an in-cluster move (a drain wave) never lands on the VM's own node nor on a node being drained.</summary>
+    public static List<Node> TargetNodes(Vm vm, Move move, Cluster target) =>
+        [.. target.Nodes.Where(n => !(move.IsInCluster && (n.Name == vm.Node || move.Select.Nodes.Contains(n.Name))) && n.Carries(move.NodeSelector))];
+
     /// <summary>
     /// The target nodes a VM can land on: those matching the move's node selector, not the VM's own
     /// node or a drained one on an in-cluster move, and, where the CPU must match, of a CPU it can use.
     /// </summary>
     public static List<Node> Candidates(PlanScope scope, Vm vm, Move move, Cluster target, bool live)
     {
-        var nodes = target.Nodes
-            .Where(n => !(move.IsInCluster && (n.Name == vm.Node || move.Select.Nodes.Contains(n.Name))))
-            .Where(n => move.NodeSelector.All(l => n.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
-            .ToList();
+        var nodes = TargetNodes(vm, move, target);
         var sourceModel = scope.Cluster(vm.Cluster)?.FindNode(vm.Node)?.CpuModel;
         var required = vm.Cpu.Model switch
         {

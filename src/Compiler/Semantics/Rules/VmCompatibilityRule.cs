@@ -116,12 +116,7 @@ public sealed class VmCompatibilityRule : IPlanRule
         }
     }
 
-    // An in-cluster move (a drain wave) never lands on the VM's own node nor on a node being drained.
-    private static List<Node> TargetNodes(Vm vm, Move move, Cluster target) =>
-        target.Nodes
-            .Where(n => !(move.IsInCluster && (n.Name == vm.Node || move.Select.Nodes.Contains(n.Name))))
-            .Where(n => move.NodeSelector.All(l => n.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
-            .ToList();
+    private static List<Node> TargetNodes(Vm vm, Move move, Cluster target) => Placement.TargetNodes(vm, move, target);
 
     private static void CheckCpu(PlanScope scope, Vm vm, Move move, bool live, Cluster source, Cluster target, List<Node> candidates, IDiagnosticWriter diagnostics)
     {
