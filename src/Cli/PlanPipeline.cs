@@ -73,8 +73,19 @@ public static class PlanPipeline
         {
             display.Report("validate", string.Join(" ", paths), 0, 0);
             var validation = PlanValidator.Validate(paths, io.CurrentDirectory);
-            var result = Compilation.Run(validation, now, templates,
-                new InlineProgress<CompilationProgress>(p => { if (p.Phase != "done") { display.Report(p.Phase, p.Plan, p.Done, p.Total); } }), sink);
+            PhaseGarbage.Release();
+            var result = Compilation.Run(validation, now, templates, new InlineProgress<CompilationProgress>(p =>
+            {
+                if (p is { Phase: "render", Done: 0 })
+                {
+                    PhaseGarbage.Release();
+                }
+
+                if (p.Phase != "done")
+                {
+                    display.Report(p.Phase, p.Plan, p.Done, p.Total);
+                }
+            }), sink);
             display.Complete();
             return result;
         });

@@ -30,20 +30,38 @@ internal sealed class RenderedYamlCheck
     /// <summary>Null when the text is one such object, else what is wrong with it.</summary>
     public string? Check(string text, bool expectKind)
     {
-        var skeleton = Skeleton(text) is { } shape ? (expectKind ? "k" : "-") + shape : null;
-        if (skeleton is not null && passed.ContainsKey(skeleton))
+        // The skeleton is built in a buffer kept per thread and looked up as a span: a string is made only
+        // for a skeleton seen for the first time (this runs for every rendered object).
+        var shape = shapeBuffer ??= new StringBuilder(1 << 14);
+        shape.Clear().Append(expectKind ? 'k' : '-');
+        var plain = AppendSkeleton(text, shape);
+        if (plain && Passed(shape))
         {
             return null;
         }
 
         Interlocked.Increment(ref fullParses);
         var problem = Problem(text, expectKind);
-        if (problem is null && skeleton is not null)
+        if (problem is null && plain)
         {
-            passed.TryAdd(skeleton, 0);
+            passed.TryAdd(shape.ToString(), 0);
         }
 
         return problem;
+    }
+
+    [ThreadStatic]
+    private static StringBuilder? shapeBuffer;
+
+    private bool Passed(StringBuilder shape)
+    {
+        var chunks = shape.GetChunks();
+        if (chunks.MoveNext() && chunks.Current.Length == shape.Length)
+        {
+            return passed.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(chunks.Current.Span);
+        }
+
+        return passed.ContainsKey(shape.ToString());
     }
 
     /// <summary>
@@ -56,6 +74,12 @@ internal sealed class RenderedYamlCheck
     internal static string? Skeleton(string text)
     {
         var shape = new StringBuilder(text.Length);
+        return AppendSkeleton(text, shape) ? shape.ToString() : null;
+    }
+
+    /// <summary>Appends the skeleton of <paramref name="text"/> to <paramref name="shape"/>; false when the text is not plain enough (see <see cref="Skeleton"/>).</summary>
+    private static bool AppendSkeleton(string text, StringBuilder shape)
+    {
         var i = 0;
         while (i < text.Length)
         {
@@ -64,7 +88,7 @@ internal sealed class RenderedYamlCheck
             {
                 if (i + 1 >= text.Length || text[i + 1] != (c == '{' ? '}' : ']'))
                 {
-                    return null;
+                    return false;
                 }
 
                 shape.Append(c).Append(text[i + 1]);
@@ -74,7 +98,7 @@ internal sealed class RenderedYamlCheck
 
             if (c is '\'' or '#' or '|' or '>' or '&' or '*' or '!' or '%' or '@' or '`' or '?' or '\t' or '}' or ']')
             {
-                return null;
+                return false;
             }
 
             if (c != '"')
@@ -87,7 +111,7 @@ internal sealed class RenderedYamlCheck
             var context = Context(text, i);
             if (context == Opening.None)
             {
-                return null;
+                return false;
             }
 
             var end = i + 1;
@@ -95,13 +119,13 @@ internal sealed class RenderedYamlCheck
             {
                 if (text[end] is '\n' or '\r')
                 {
-                    return null;
+                    return false;
                 }
 
                 var length = text[end] == '\\' ? EscapeLength(text, end) : 1;
                 if (length == 0)
                 {
-                    return null;
+                    return false;
                 }
 
                 end += length;
@@ -109,7 +133,7 @@ internal sealed class RenderedYamlCheck
 
             if (end >= text.Length)
             {
-                return null;
+                return false;
             }
 
             var after = end + 1;
@@ -122,7 +146,7 @@ internal sealed class RenderedYamlCheck
             if (!key && context == Opening.LineStart)
             {
                 // A quoted line that is not a key may continue a plain scalar: parse it.
-                return null;
+                return false;
             }
 
             // A key stays as it is (duplicate keys must still be found); a value's content goes.
@@ -130,7 +154,7 @@ internal sealed class RenderedYamlCheck
             i = end + 1;
         }
 
-        return shape.ToString();
+        return true;
     }
 
     private enum Opening
