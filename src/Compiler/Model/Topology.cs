@@ -136,7 +136,13 @@ public sealed record Node(
     /// <summary>The node has every label of <paramref name="selector"/> (a nodeSelector's meaning).</summary>
     public bool Carries(ImmutableDictionary<string, string> selector)
     {
-        // A loop: it runs for every node against every VM's move, where a lambda allocated a closure each time.
+        // A loop: it runs for every node against every VM's move, where a lambda allocated a closure each time;
+        // most moves have no selector, and walking an empty immutable tree still costs an enumerator.
+        if (selector.IsEmpty)
+        {
+            return true;
+        }
+
         foreach (var (key, value) in selector)
         {
             if (!Labels.TryGetValue(key, out var actual) || actual != value)
