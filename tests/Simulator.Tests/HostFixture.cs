@@ -28,6 +28,10 @@ internal sealed class RunningSimulator : IAsyncDisposable
         return new RunningSimulator(host);
     }
 
+    /// <summary>A gateway per simulated cluster, through its context of the kubeconfig (as the reconciler reaches clusters).</summary>
+    public IReadOnlyDictionary<string, Reconcile.Reconciler.Clusters.IClusterGateway> Gateways() =>
+        Host.World.Clusters.Keys.ToDictionary(c => c, c => (Reconcile.Reconciler.Clusters.IClusterGateway)Reconcile.Reconciler.Clusters.KubernetesGateway.FromKubeconfig(c, Kubeconfig, c));
+
     /// <summary>Plain HTTP to one cluster's API (relative paths such as "api/v1/nodes").</summary>
     public HttpClient Http(string cluster) => new() { BaseAddress = new Uri(Host.ClusterAddress(cluster) + "/"), Timeout = TimeSpan.FromSeconds(30) };
 

@@ -37,7 +37,7 @@ public sealed class OwnershipTests
         Assert.NotNull(store.Get(ResourceRegistry.Namespace, "", "payments"));
         store.Create(ResourceRegistry.VirtualMachine, "payments", foreign, "analytics-team");
         var before = store.Get(ResourceRegistry.VirtualMachine, "payments", "reporting-0")!["spec"]!.ToJsonString();
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "fra-1", () => sim.Host.World.Clock.Now, backoff: Backoff.Fixed);
         const string Hop = "migrate-payments.reporting-0-via-fra-2";
         StepState? hop = null;
@@ -88,7 +88,7 @@ public sealed class OwnershipTests
             ["data"] = new JsonObject { ["old-dc"] = Pem("CA of old-dc") },
         }, "reconcile");
 
-        var gateways = world.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         await new CampaignExecutor(campaign, gateways, "fra-1", () => world.Clock.Now).ApplyStaticAsync(CancellationToken.None);
         sim.Host.Engine.Tick(); // virt-operator merges kubevirt-external-ca
 

@@ -110,7 +110,7 @@ public sealed class ReconcilerTests
         var (validation, campaign) = Compile("node-drain", text => text.Replace("  horizon: 336h\n", "  horizon: 336h\n  suspend: true\n", StringComparison.Ordinal));
         Assert.True(campaign.Policy.Suspend);
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var pass = await executor.PassAsync(CancellationToken.None);
         Assert.All(pass.Steps.Where(s => s.Id.StartsWith("migrate", StringComparison.Ordinal)), s => Assert.Equal(StepPhase.Pending, s.Phase));
@@ -263,7 +263,7 @@ public sealed class ReconcilerFaultTests
         var (_, campaign) = Compile("fra-to-sgp");
         await using var sim = await RunningSimulator.Start("fra-to-sgp");
         sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "fra-1", () => sim.Host.World.Clock.Now);
         var events = new List<string>();
         PassResult pass;
@@ -369,7 +369,7 @@ public sealed class ExportTokenTests
         var cold = campaign.Graph.Steps.First(s => s.Kind == StepKind.Migrate && campaign.Files.TryGetValue($"{s.From!.Cluster}/steps/{s.Id}.yaml", out var f) && f.Contains("VirtualMachineExport", StringComparison.Ordinal));
         await using var sim = await RunningSimulator.Start("onprem-to-cloud");
         sim.Host.World.Clock.Advance(campaign.Graph.Start - sim.Host.World.Clock.Now);
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         JsonObject Object(string path, string kind)
         {
             var documents = new List<Reconcile.Compiler.Loading.PlanDocument>();

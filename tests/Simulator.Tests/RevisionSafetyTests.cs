@@ -55,6 +55,12 @@ public sealed class RevisionSafetyTests
     /// <summary>Steps not yet started, from the run's sums per stage (the status lists only steps with something to say).</summary>
     private static int PendingSteps(JsonObject run) => RunStepRecords.ReadStages(run["status"]).Sum(s => s.Pending);
 
+    /// <summary>A GitOps loop on the node-drain plans of <paramref name="server"/>, on the simulator's clock, logging into <paramref name="log"/>.</summary>
+    private static GitOpsLoop Loop(GitServer server, RunningSimulator sim, StringWriter log) =>
+        new(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
+            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
+            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+
     private static int MigrationPolicies(RunningSimulator sim) => sim.Host.World.Clusters["ber-1"].Store.List(ResourceRegistry.MigrationPolicy, null).Items.Count;
 
     [Fact]
@@ -65,9 +71,7 @@ public sealed class RevisionSafetyTests
         var first = server.Commit("wave");
         await using var sim = await RunningSimulator.Start("node-drain");
         var log = new StringWriter();
-        var loop = new GitOpsLoop(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
-            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
-            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+        var loop = Loop(server, sim, log);
         Assert.Equal(first, (await loop.PassAsync(true, CancellationToken.None)).Revision);
         var planned = (await Run(sim))["spec"]!.ToJsonString();
 
@@ -101,9 +105,7 @@ public sealed class RevisionSafetyTests
         var first = server.Commit("wave");
         await using var sim = await RunningSimulator.Start("node-drain");
         var log = new StringWriter();
-        var loop = new GitOpsLoop(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
-            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
-            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+        var loop = Loop(server, sim, log);
         var pass = await loop.PassAsync(true, CancellationToken.None);
         Assert.Equal(first, pass.Revision);
         Assert.True(pass.Healthy);

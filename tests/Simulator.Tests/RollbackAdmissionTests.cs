@@ -24,7 +24,7 @@ public sealed class RollbackAdmissionTests
             sim.Host.Faults.Add(new JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" }, world.Clock.Now);
         }
 
-        var gateways = world.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => world.Clock.Now, backoff: Backoff.Fixed);
         var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
         DateTime WindowEnd(DateTime utc)

@@ -39,7 +39,7 @@ public sealed class RunEventsTests
         var result = Compilation.Run(validation, new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
         var campaign = CompiledCampaign.Of(result, result.Graphs.Single().Plan);
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         CampaignExecutor Executor() => new(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var executor = Executor();
 

@@ -20,7 +20,7 @@ public sealed class RunPrinterColumnsTests
         var result = Compilation.Run(FrozenWorld.Load("node-drain"), new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
         var campaign = CompiledCampaign.Of(result, result.Graphs.Single().Plan);
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         // Noon in Berlin: the nightly window (22:30 Europe/Berlin) is shut, so the migrations wait for 21:30 UTC.
         var noon = new DateTime(2026, 12, 1, 11, 0, 0, DateTimeKind.Utc);
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => noon);

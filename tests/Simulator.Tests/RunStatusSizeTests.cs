@@ -112,7 +112,7 @@ public sealed class RunStatusSizeTests
     {
         var campaign = NodeDrain();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = Gateways(sim);
+        var gateways = sim.Gateways();
         var first = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         await first.ApplyStaticAsync(CancellationToken.None);
 
@@ -145,7 +145,7 @@ public sealed class RunStatusSizeTests
     {
         var campaign = NodeDrain();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = Gateways(sim);
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var first = await executor.PassAsync(CancellationToken.None);
         await executor.PassAsync(CancellationToken.None);
@@ -169,9 +169,6 @@ public sealed class RunStatusSizeTests
         var result = Compilation.Run(FrozenWorld.Load("node-drain"), new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc), new TemplateSet(null, Repository.Root));
         return CompiledCampaign.Of(result, Assert.Single(result.Graphs).Plan);
     }
-
-    private static Dictionary<string, IClusterGateway> Gateways(RunningSimulator sim) =>
-        sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
 
     private static Task<JsonObject?> ReadRun(IClusterGateway home, string runName) =>
         home.GetAsync(CampaignExecutor.RunApiVersion, CampaignExecutor.RunKind, CampaignExecutor.RunNamespace, runName, CancellationToken.None);

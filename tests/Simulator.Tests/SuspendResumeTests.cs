@@ -56,7 +56,7 @@ public sealed class SuspendResumeTests
     {
         var campaign = Compile();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         await executor.ApplyStaticAsync(CancellationToken.None);
 
@@ -82,7 +82,7 @@ public sealed class SuspendResumeTests
     {
         var campaign = Compile(text => text.Replace("  horizon: 336h\n", "  horizon: 336h\n  suspend: true\n", StringComparison.Ordinal));
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         await executor.ApplyStaticAsync(CancellationToken.None);
 
@@ -102,7 +102,7 @@ public sealed class SuspendResumeTests
     {
         var campaign = Compile();
         await using var sim = await RunningSimulator.Start("node-drain");
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now);
         var store = sim.Host.World.Clusters["ber-1"].Store;
         string NodeOf(string ns, string name) => store.Get(Reconcile.Simulator.Api.ResourceRegistry.VirtualMachineInstance, ns, name)!["status"]!["nodeName"]!.GetValue<string>();
@@ -140,7 +140,7 @@ public sealed class SuspendResumeTests
             Assert.Null(sim.Host.Faults.Add(new System.Text.Json.Nodes.JsonObject { ["type"] = "fail-migration", ["namespace"] = "erp", ["vmi"] = "erp-db-0" }, sim.Host.World.Clock.Now));
         }
 
-        var gateways = sim.Host.World.Clusters.Keys.ToDictionary(c => c, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c, sim.Kubeconfig, c));
+        var gateways = sim.Gateways();
         var executor = new CampaignExecutor(campaign, gateways, "ber-1", () => sim.Host.World.Clock.Now, backoff: Backoff.Fixed);
         const string Step = "migrate-erp.erp-db-0";
 

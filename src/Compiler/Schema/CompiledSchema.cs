@@ -130,10 +130,26 @@ internal sealed class CompiledSchema
         }
 
         string[] allowed = [.. many.Select(t => t!.GetValue<string>())];
-        return instance => allowed.Any(t => JsonInstance.HasType(instance, t));
+        return instance => Array.Exists(allowed, t => JsonInstance.HasType(instance, t));
     }
 
-    private static Check Enum(JsonArray values) => instance => values.Any(v => JsonInstance.ValueEquals(instance, v));
+    private static Check Enum(JsonArray values)
+    {
+        JsonNode?[] allowed = [.. values];
+        return instance =>
+        {
+            // A loop: enums are checked for values of every VM (mode, access modes), a lambda allocated per call.
+            foreach (var value in allowed)
+            {
+                if (JsonInstance.ValueEquals(instance, value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        };
+    }
 
     private Check Properties(JsonObject properties, string path)
     {

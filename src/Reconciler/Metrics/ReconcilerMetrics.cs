@@ -171,9 +171,11 @@ public sealed class ReconcilerMetrics
 
         foreach (var (plan, pass) in status.Plans)
         {
+            // One walk over the steps (20,000 at 10,000 VMs), not one per phase; every phase is set, 0 included.
+            var byPhase = pass.Steps.CountBy(s => s.Phase).ToDictionary();
             foreach (var phase in Enum.GetValues<StepPhase>())
             {
-                steps.WithLabels(plan, phase.ToString()).Set(pass.Steps.Count(s => s.Phase == phase));
+                steps.WithLabels(plan, phase.ToString()).Set(byPhase.GetValueOrDefault(phase));
             }
 
             foreach (var condition in pass.Conditions)
