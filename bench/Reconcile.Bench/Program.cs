@@ -22,6 +22,13 @@ if (Value("--idle-pass") is { } idleSize)
     return;
 }
 
+// --revision SIZE: a new revision that edits one plan of two, compiled in memory as the reconciler does, with and without the last compilation (RevisionCompile).
+if (Value("--revision") is { } revisionSize)
+{
+    RevisionCompile.Run(int.Parse(revisionSize, CultureInfo.InvariantCulture), clusters, runs);
+    return;
+}
+
 // --write SIZE DIR: the fleet as plan files (topology.yaml, inventory-CLUSTER.yaml, plan.yaml), for the
 // process-level harness (bench/compile-vs-helm.sh) and for users to try.
 if (Value("--write") is { } writeSize)

@@ -25,6 +25,12 @@ public sealed record CompilationResult(
     /// <summary>How many files the compilation produced, in <see cref="Files"/> or into the sink.</summary>
     public int FileCount { get; init; }
 
+    /// <summary>Per plan, what a later compilation may take over (<see cref="Compilation.Run(ValidationResult, DateTime, TemplateSet?, IProgress{CompilationProgress}?, IFileSink?, CompilationResult?)"/>).</summary>
+    public IReadOnlyDictionary<string, ReusablePlan> Reusable { get; init; } = new Dictionary<string, ReusablePlan>();
+
+    /// <summary>The plans taken over from the earlier compilation rather than planned and rendered again.</summary>
+    public IReadOnlyList<string> Reused { get; init; } = [];
+
     public bool HasErrors => Validation.HasInputProblem || Diagnostics.Any(d => d.IsError);
 }
 
@@ -40,23 +46,29 @@ public static class Compilation
 
     /// <summary>
     /// As <see cref="Run(ValidationResult, DateTime, TemplateSet?, IProgress{CompilationProgress}?)"/>, each file going to
-    /// <paramref name="sink"/> as soon as it is rendered (the result's Files stay empty) when one is given.
+    /// <paramref name="sink"/> as soon as it is rendered (the result's Files stay empty) when one is given. A plan
+    /// whose inputs are those of one in <paramref name="previous"/> (<see cref="PlanInputs.Key"/>) is not planned or
+    /// rendered again: its graph, manifests and files are taken over, with this revision's digest and validation
+    /// diagnostics, and its run/ rendered again. A result kept in memory (no sink) offers its plans for that.
     /// </summary>
-    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress, IFileSink? sink)
+    public static CompilationResult Run(ValidationResult validation, DateTime now, TemplateSet? templates, IProgress<CompilationProgress>? progress, IFileSink? sink, CompilationResult? previous = null)
     {
         var plans = validation.Model.Plans.Length;
         var diagnostics = new List<Diagnostic>(validation.Diagnostics);
-        var graphs = new List<ExecutionGraph>();
+        var graphs = new List<(ExecutionGraph Graph, string? Key, ReusablePlan? Earlier)>();
+        var earlierPlans = previous is { HasErrors: false } ? previous.Reusable : new Dictionary<string, ReusablePlan>();
         if (!validation.HasErrors)
         {
             foreach (var (plan, index) in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal).Select((p, i) => (p, i)))
             {
                 progress?.Report(new CompilationProgress("plan", plan.Name, index, plans));
-                var result = Planner.Plan(plan, validation.Model, now, validation.Digest);
+                var key = templates is null ? null : PlanInputs.Key(plan, validation.Model, templates, Facts.Conventions.PlanPrefix(plans, plan.Name));
+                var earlier = key is not null && earlierPlans.TryGetValue(plan.Name, out var found) && found.Key == key ? found : null;
+                var result = earlier is null ? Planner.Plan(plan, validation.Model, now, validation.Digest) : new PlanResult(earlier.Planned, earlier.Planned.Diagnostics);
                 diagnostics.AddRange(result.Diagnostics);
                 if (result.Graph is { } graph)
                 {
-                    graphs.Add(graph with { Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] });
+                    graphs.Add((graph with { Digest = validation.Digest, Diagnostics = [.. validation.Diagnostics, .. result.Diagnostics] }, key, earlier));
                 }
             }
         }
@@ -69,17 +81,46 @@ public static class Compilation
         var collected = sink is null ? new FileCollection() : null;
         var counted = new CountingFileSink(sink ?? collected!);
         var compiled = new List<Execution.CompiledPlan>();
+        var reusable = new Dictionary<string, ReusablePlan>(StringComparer.Ordinal);
         if (templates is not null && !diagnostics.Any(d => d.IsError))
         {
-            foreach (var (graph, index) in graphs.Select((g, i) => (g, i)))
+            foreach (var ((graph, key, earlier), index) in graphs.Select((g, i) => (g, i)))
             {
                 progress?.Report(new CompilationProgress("render", graph.Plan, index, graphs.Count));
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
                 var prefix = Facts.Conventions.PlanPrefix(graphs.Count, graph.Plan);
                 var files = prefix.Length == 0 ? (IFileSink)counted : new PrefixedFileSink(counted, prefix);
-                var rendered = new ManifestRenderer(templates).Render(graph, PlanScope.Create(plan, validation.Model), files);
-                diagnostics.AddRange(rendered.Diagnostics);
-                compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), rendered.Manifests, plan.Moves, prefix));
+                var scope = PlanScope.Create(plan, validation.Model);
+                var renderer = new ManifestRenderer(templates);
+                ReusablePlan? next;
+                IReadOnlyDictionary<string, Execution.StepManifest> manifests;
+                if (earlier is not null)
+                {
+                    foreach (var (path, content) in earlier.Files)
+                    {
+                        files.Add(path, content);
+                    }
+
+                    diagnostics.AddRange([.. earlier.RenderDiagnostics, .. renderer.RenderRunOnly(graph, scope, files)]);
+                    (next, manifests) = (earlier, earlier.Manifests);
+                }
+                else
+                {
+                    var recorder = collected is not null && key is not null ? new RecordingFileSink(files) : null;
+                    var rendered = renderer.Render(graph, scope, (IFileSink?)recorder ?? files);
+                    diagnostics.AddRange(rendered.Diagnostics);
+                    manifests = rendered.Manifests;
+                    next = recorder?.Files is { } kept
+                        ? new ReusablePlan(key!, graph with { Digest = "", Diagnostics = [.. graph.Diagnostics.Skip(validation.Diagnostics.Count)] }, rendered.Diagnostics, rendered.Manifests, kept)
+                        : null;
+                }
+
+                if (next is not null)
+                {
+                    reusable[graph.Plan] = next;
+                }
+
+                compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), manifests, plan.Moves, prefix));
                 AddGraphFiles(files, graph, plan.Suspend);
                 files.Add("report.html", Text(html => Reporting.ReportWriter.Html(graph, plan, html)));
             }
@@ -89,7 +130,13 @@ public static class Compilation
         var sorted = diagnostics.Distinct().OrderBy(d => d.Location).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
         var failed = validation.HasInputProblem || sorted.Any(d => d.IsError);
         var held = failed || collected is null ? new SortedDictionary<string, string>(StringComparer.Ordinal) : collected.Files;
-        return new CompilationResult(validation, graphs, held, sorted) { Plans = failed ? [] : compiled, FileCount = failed ? 0 : counted.Count };
+        return new CompilationResult(validation, [.. graphs.Select(g => g.Graph)], held, sorted)
+        {
+            Plans = failed ? [] : compiled,
+            FileCount = failed ? 0 : counted.Count,
+            Reusable = failed ? new Dictionary<string, ReusablePlan>() : reusable,
+            Reused = failed ? [] : [.. graphs.Where(g => g.Earlier is not null).Select(g => g.Graph.Plan)],
+        };
     }
 
     /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph.</summary>

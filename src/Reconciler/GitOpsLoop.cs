@@ -265,7 +265,12 @@ public sealed class GitOpsLoop(GitSource source, string plansPath, Func<Topology
             var load = PlanLoader.LoadTexts(files);
             load = load with { Diagnostics = [.. load.Diagnostics, .. missing.Select(m => DiagnosticCatalog.PathNotFound.At(SourceLocation.StartOf(m), $"path '{m}' does not exist at {revision[..12]}"))] };
             validation = PlanValidator.Validate(load);
-            compiled = Compilation.Run(validation, clock(), new TemplateSet(RevisionFiles.Templates(source.CacheDirectory, revision, plansPath)));
+            // A plan whose files did not change keeps its graph and manifests from the last compilation (PlanInputs.Key).
+            compiled = Compilation.Run(validation, clock(), new TemplateSet(RevisionFiles.Templates(source.CacheDirectory, revision, plansPath)), progress: null, sink: null, lastCompilation?.Compiled);
+            if (compiled.Reused.Count > 0 && lastCompilation is { } earlier)
+            {
+                log.Write("info", $"revision {revision[..12]}: {string.Join(", ", compiled.Reused)} read nothing that changed since {earlier.Revision[..12]}: not planned again", ("revision", revision), ("plans", string.Join(",", compiled.Reused)));
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

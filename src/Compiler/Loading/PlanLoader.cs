@@ -137,6 +137,7 @@ public sealed class PlanLoader(string displayRoot)
     public static void LoadText(string displayPath, string text, List<PlanDocument> documents, List<Diagnostic> diagnostics)
     {
         var index = 0;
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan())));
         try
         {
             using var reader = new StringReader(text);
@@ -144,7 +145,7 @@ public sealed class PlanLoader(string displayRoot)
             {
                 if (root is not null)
                 {
-                    documents.Add(new PlanDocument(displayPath, index, YamlToJson.Convert(root), new SourceMap(displayPath, root)));
+                    documents.Add(new PlanDocument(displayPath, index, YamlToJson.Convert(root), new SourceMap(displayPath, root, digest)));
                 }
 
                 index++;

@@ -12,13 +12,20 @@ public sealed class SourceMap
 {
     private readonly YamlTreeNode? root;
 
-    internal SourceMap(string file, YamlTreeNode? root)
+    internal SourceMap(string file, YamlTreeNode? root, string textDigest)
     {
         File = file;
         this.root = root;
+        TextDigest = textDigest;
     }
 
     public string File { get; }
+
+    /// <summary>
+    /// SHA-256 of the whole text of <see cref="File"/> (every document in it, comments and positions
+    /// included): two compilations whose inputs have the same digests read the same positions too.
+    /// </summary>
+    public string TextDigest { get; }
 
     /// <summary>Whether the document has a value at <paramref name="pointer"/>.</summary>
     public bool Contains(string pointer) => Walk(pointer, out _, out _) == pointer.Length;

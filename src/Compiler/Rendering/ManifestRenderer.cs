@@ -131,6 +131,13 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         return new RenderResult([], [.. diagnostics]) { Manifests = manifests };
     }
 
+    /// <summary>Renders DIR/run/ alone, for a plan whose other files an earlier compilation rendered (<see cref="ReusablePlan"/>).</summary>
+    public IReadOnlyList<Diagnostic> RenderRunOnly(ExecutionGraph graph, PlanScope scope, IFileSink files)
+    {
+        RenderRun(graph, scope, files);
+        return [.. diagnostics];
+    }
+
     /// <summary>DIR/run/: the MigrationRun CRD and this plan's run, applied where the reconciler runs.</summary>
     private void RenderRun(ExecutionGraph graph, PlanScope scope, IFileSink files)
     {

@@ -48,6 +48,35 @@ public sealed class TemplateSet : ITemplateLoader
         return new TemplateSet(beside, currentDirectory);
     }
 
+    /// <summary>
+    /// What the templates are, as a digest for reusing an earlier rendering: the defaults alone, or overrides
+    /// given as texts (names, paths and texts). Null for an override directory, whose files may change
+    /// between two reads, so nothing rendered with it is reused.
+    /// </summary>
+    public string? Identity
+    {
+        get
+        {
+            if (overrides is not null)
+            {
+                return null;
+            }
+
+            if (texts is null || texts.Count == 0)
+            {
+                return "defaults";
+            }
+
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            foreach (var (name, (text, display)) in texts.OrderBy(t => t.Key, StringComparer.Ordinal))
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{name.Length}:{name}{display.Length}:{display}{text.Length}:{text}"));
+            }
+
+            return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+    }
+
     /// <summary>The template's text and the path diagnostics show for it; null when no such template exists.</summary>
     public (string Text, string DisplayPath)? Read(string name)
     {

@@ -58,10 +58,8 @@ public sealed record PlanScope(
     /// </summary>
     public static PlanScope Create(MigrationPlan plan, PlanSet set)
     {
-        var topology = set.Topologies.FirstOrDefault(t => t.Name == plan.Topology);
-        var inventories = plan.Inventories is { } names
-            ? set.Inventories.Where(i => names.Contains(i.Name)).ToImmutableArray()
-            : set.Inventories;
+        var topology = TopologyOf(plan, set);
+        var inventories = InventoriesOf(plan, set);
         var vms = inventories.SelectMany(i => i.Vms).ToImmutableArray();
         var assignments = ImmutableArray.CreateBuilder<(Vm, Move)>();
         foreach (var vm in vms)
@@ -74,6 +72,14 @@ public sealed record PlanScope(
 
         return new PlanScope(plan, topology, inventories, vms, assignments.ToImmutable());
     }
+
+    /// <summary>The topology the plan names.</summary>
+    public static Topology? TopologyOf(MigrationPlan plan, PlanSet set) => set.Topologies.FirstOrDefault(t => t.Name == plan.Topology);
+
+    /// <summary>The inventories the plan reads: those it names, or every one when it names none.</summary>
+    public static ImmutableArray<Inventory> InventoriesOf(MigrationPlan plan, PlanSet set) => plan.Inventories is { } names
+        ? set.Inventories.Where(i => names.Contains(i.Name)).ToImmutableArray()
+        : set.Inventories;
 }
 
 /// <summary>Compares records by identity, not by value.</summary>
