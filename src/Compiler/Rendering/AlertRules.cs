@@ -17,17 +17,18 @@ internal static class AlertRules
     /// <summary>How far above its prediction a migration may go before it is worth a look (seed S22).</summary>
     private const double AbovePrediction = 1.5;
 
-    public static ScriptObject ForCluster(ExecutionGraph graph, PlanScope scope, string cluster)
+    /// <param name="steps">The graph's steps that leave or reach <paramref name="cluster"/> (migrations and storage replications), in graph order.</param>
+    public static ScriptObject ForCluster(ExecutionGraph graph, PlanScope scope, string cluster, IReadOnlyList<GraphStep> steps)
     {
         var plan = scope.Plan;
         var strategy = plan.Strategy;
-        var namespaces = graph.Steps.Where(s => s.Kind == StepKind.Migrate && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))
+        var namespaces = steps.Where(s => s.Kind == StepKind.Migrate)
             .Select(s => s.Vm!.Split('/')[0]).Concat(plan.Moves.Select(m => m.TargetNamespace).OfType<string>())
             .Distinct().Order(StringComparer.Ordinal).ToList();
         var selector = $"namespace=~\"{string.Join("|", namespaces)}\"";
         var progress = Math.Max(1, (long)strategy.ProgressTimeout.TotalSeconds);
         var rules = new ScriptArray();
-        if (DataAbovePrediction(graph, scope, cluster) is { } data)
+        if (DataAbovePrediction(steps, scope, cluster) is { } data)
         {
             rules.Add(Rule("ReconcileMigrationDataAbovePrediction", data, "1m", "warning",
                 $"A migration has sent more than {AbovePrediction.ToString(CultureInfo.InvariantCulture)} times the bytes the plan predicted for it (memory rounds and disks; seed S22)",
@@ -101,10 +102,10 @@ internal static class AlertRules
     /// 1.5 times each VM's predicted bytes for its live migrations from this cluster. VMs are grouped by
     /// namespace and threshold (rounded up to two significant digits) to keep the rule short.
     /// </summary>
-    private static string? DataAbovePrediction(ExecutionGraph graph, PlanScope scope, string cluster)
+    private static string? DataAbovePrediction(IReadOnlyList<GraphStep> steps, PlanScope scope, string cluster)
     {
         var moves = scope.Plan.Moves.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        var predicted = graph.Steps
+        var predicted = steps
             .Where(s => s.Kind == StepKind.Migrate && s.From!.Cluster == cluster && moves.TryGetValue(s.Move!, out var move) && scope.LiveHops(move).Contains((s.From.Cluster, s.To!.Cluster)))
             .GroupBy(s => s.Vm!, StringComparer.Ordinal)
             .Select(g => (Vm: g.Key, Threshold: RoundUp(AbovePrediction * g.Max(s => s.Predicted.Bytes))))

@@ -64,10 +64,23 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
         var clusters = steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
         var vmsById = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var livePeers = scope.LivePeers();
+        // Each cluster's steps, gathered in one walk: looking them up per cluster and move walked every step
+        // clusters x moves times (24 s of a 100,000-VM compile).
+        var touching = clusters.ToDictionary(c => c, _ => new List<GraphStep>(), StringComparer.Ordinal);
+        foreach (var step in steps)
+        {
+            touching[step.From!.Cluster].Add(step);
+            if (step.To!.Cluster != step.From.Cluster)
+            {
+                touching[step.To.Cluster].Add(step);
+            }
+        }
+
         foreach (var cluster in clusters)
         {
             var statics = new List<string>();
-            foreach (var move in plan.Moves.Where(m => steps.Any(s => s.Move == m.Name && (s.From!.Cluster == cluster || s.To!.Cluster == cluster))).OrderBy(m => m.Name, StringComparer.Ordinal))
+            var movesHere = touching[cluster].Select(s => s.Move).ToHashSet(StringComparer.Ordinal);
+            foreach (var move in plan.Moves.Where(m => movesHere.Contains(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
             {
                 var file = $"migrationpolicy-{KubernetesName.Of(move.Name)}.yaml";
                 if (RenderFile("migrationpolicy.yaml.sbn", "policy", PolicyData(plan, move, scope.Cluster(cluster)!.KubeVirt)) is { } text)
@@ -90,7 +103,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             }
 
             // Labels on the VMs that leave this cluster: server-side-apply patches of metadata only.
-            var leaving = graph.Steps.Where(s => s.Kind == StepKind.Migrate && s.From!.Cluster == cluster && vmsById[s.Vm!].Cluster == cluster)
+            var leaving = touching[cluster].Where(s => s.Kind == StepKind.Migrate && s.From!.Cluster == cluster && vmsById[s.Vm!].Cluster == cluster)
                 .Select(s => s.Vm!).Distinct().Order(StringComparer.Ordinal).ToList();
             if (leaving.Count > 0)
             {
@@ -108,7 +121,7 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
                 }
             }
 
-            if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForCluster(graph, scope, cluster)) is { } rules)
+            if (RenderFile("prometheusrule.yaml.sbn", "alerts", AlertRules.ForCluster(graph, scope, cluster, touching[cluster])) is { } rules)
             {
                 files.Add($"{cluster}/static/prometheusrule-migrations.yaml", rules);
                 statics.Add("prometheusrule-migrations.yaml");
