@@ -126,9 +126,19 @@ public static class PlanValidator
     private static string DigestOf(IEnumerable<PlanDocument> documents)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        // Each document's JSON goes to the hash as UTF-8 straight from a writer (the bytes ToJsonString gives),
+        // not through a string of its own: an inventory of thousands of VMs is megabytes of it.
+        var json = new System.Buffers.ArrayBufferWriter<byte>();
+        using var writer = new System.Text.Json.Utf8JsonWriter(json);
         foreach (var document in documents.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Index))
         {
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{document.File}\n{document.Index}\n{document.Root?.ToJsonString()}\n"));
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{document.File}\n{document.Index}\n"));
+            json.ResetWrittenCount();
+            writer.Reset(json);
+            document.Root?.WriteTo(writer);
+            writer.Flush();
+            hash.AppendData(json.WrittenSpan);
+            hash.AppendData("\n"u8);
         }
 
         return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -73,11 +73,15 @@ internal static class GraphBuilder
     {
         var result = new List<GraphStage>();
         var canary = stages.FirstOrDefault(s => s.Move is null).Id;
+        // Each stage's steps (in step order) and each job by id, gathered once: found per stage, they cost
+        // stages x steps walks (76 x 300,000 at 100,000 VMs).
+        var byStage = steps.GroupBy(s => s.Stage, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var jobs = new Lazy<Dictionary<string, Job>>(() => vms.SelectMany(v => v.Jobs).GroupBy(j => j.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal));
         foreach (var (id, name, move) in stages)
         {
-            var members = steps.Where(s => s.Stage == id).ToList();
+            var members = byStage.GetValueOrDefault(id) ?? [];
             var firstMigrate = members.Where(s => s.Kind == StepKind.Migrate).OrderBy(s => s.PlannedStart).ThenBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault();
-            var window = firstMigrate is null ? null : WindowOf(firstMigrate, vms);
+            var window = firstMigrate is null ? null : WindowOf(jobs.Value[firstMigrate.Id]);
             var dependsOn = new SortedSet<string>(StringComparer.Ordinal);
             if (move is not null)
             {
@@ -101,9 +105,5 @@ internal static class GraphBuilder
         return result;
     }
 
-    private static string? WindowOf(GraphStep step, IReadOnlyList<VmPlan> vms)
-    {
-        var job = vms.SelectMany(v => v.Jobs).First(j => j.Id == step.Id);
-        return job.Occurrence >= 0 ? job.Windows.Occurrences[job.Occurrence].Name : null;
-    }
+    private static string? WindowOf(Job job) => job.Occurrence >= 0 ? job.Windows.Occurrences[job.Occurrence].Name : null;
 }

@@ -219,11 +219,20 @@ public static class Planner
             gates.Add(gate);
         }
 
+        // Each move's VMs gathered once, in plan order (move names are unique): found per gate, they cost a
+        // walk of every VM per move that waits for another.
+        var byMove = vms.GroupBy(v => v.Move.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var order = new Dictionary<VmPlan, int>(ReferenceEqualityComparer.Instance);
+        foreach (var (vm, index) in vms.Select((v, i) => (v, i)))
+        {
+            order[vm] = index;
+        }
+
         foreach (var move in plan.Moves.Where(m => !m.After.IsEmpty).OrderBy(m => m.Name, StringComparer.Ordinal))
         {
             var gate = new Gate($"gate-after-{move.Name}", move.Name);
-            gate.Waits.AddRange(vms.Where(v => move.After.Contains(v.Move.Name)));
-            gate.Releases.AddRange(vms.Where(v => v.Move == move));
+            gate.Waits.AddRange(move.After.Distinct(StringComparer.Ordinal).SelectMany(after => byMove.GetValueOrDefault(after) ?? []).OrderBy(v => order[v]));
+            gate.Releases.AddRange(byMove.GetValueOrDefault(move.Name) ?? []);
             gates.Add(gate);
         }
 

@@ -22,37 +22,43 @@ public sealed partial class ManifestRenderer
         var plan = scope.Plan;
         var vms = scope.Vms.GroupBy(v => v.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var moves = plan.Moves.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        // Steps render independently: contiguous ranges go to workers in parallel, each file goes to the sink
-        // as it is complete, and manifests and diagnostics are merged back in step order, so the output does
-        // not depend on timing.
-        var steps = graph.Steps;
-        var ranges = Math.Clamp(steps.Count / 64, 1, Environment.ProcessorCount * 4);
-        var parts = new (List<(string Id, StepManifest Manifest)> Manifests, ManifestRenderer Worker)[ranges];
-        Parallel.For(0, ranges, range =>
-        {
-            var worker = Worker();
-            var rendered = new List<(string, StepManifest)>();
-            for (var i = range * steps.Count / ranges; i < (range + 1) * steps.Count / ranges; i++)
-            {
-                var step = steps[i];
-                rendered.Add((step.Id, step.Kind is StepKind.Verify or StepKind.Gate
-                    ? new StepManifest(step.Id, step.Kind == StepKind.Verify ? StepAction.Verify : StepAction.Gate, [], [], null)
-                    : worker.RenderStep(scope, files, step, vms[step.Vm!], moves[step.Move!])));
-            }
-
-            parts[range] = (rendered, worker);
-        });
+        // Steps render independently, in parallel; each file goes to the sink as it is complete.
+        var rendered = InParallel(graph.Steps, (worker, step) => step.Kind is StepKind.Verify or StepKind.Gate
+            ? new StepManifest(step.Id, step.Kind == StepKind.Verify ? StepAction.Verify : StepAction.Gate, [], [], null)
+            : worker.RenderStep(scope, files, step, vms[step.Vm!], moves[step.Move!]));
         var manifests = new Dictionary<string, StepManifest>(StringComparer.Ordinal);
-        foreach (var (rendered, worker) in parts)
+        foreach (var manifest in rendered)
         {
-            diagnostics.AddRange(worker.diagnostics);
-            foreach (var (id, manifest) in rendered)
-            {
-                manifests[id] = manifest;
-            }
+            manifests[manifest.StepId] = manifest;
         }
 
         return manifests;
+    }
+
+    /// <summary>
+    /// <paramref name="render"/> of every item, in parallel over contiguous ranges, each range on a worker of
+    /// its own (parsed templates and a context are not shared between threads); results in item order and the
+    /// workers' diagnostics merged in range order, so the output does not depend on timing.
+    /// </summary>
+    private T[] InParallel<TItem, T>(IReadOnlyList<TItem> items, Func<ManifestRenderer, TItem, T> render)
+    {
+        var results = new T[items.Count];
+        var ranges = Math.Clamp(items.Count / 64, 1, Environment.ProcessorCount * 4);
+        var workers = new ManifestRenderer[ranges];
+        Parallel.For(0, ranges, range =>
+        {
+            var worker = workers[range] = Worker();
+            for (var i = range * items.Count / ranges; i < (range + 1) * items.Count / ranges; i++)
+            {
+                results[i] = render(worker, items[i]);
+            }
+        });
+        foreach (var worker in workers)
+        {
+            diagnostics.AddRange(worker.diagnostics);
+        }
+
+        return results;
     }
 
     private StepManifest RenderStep(PlanScope scope, IFileSink files, GraphStep step, Vm vm, Move move)

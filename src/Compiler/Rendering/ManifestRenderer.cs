@@ -108,12 +108,12 @@ public sealed partial class ManifestRenderer(TemplateSet templates)
             if (leaving.Count > 0)
             {
                 var context = new PlanningLabels(scope);
-                var texts = leaving.SelectMany(id =>
+                var texts = InParallel(leaving, (worker, id) =>
                 {
                     var vm = vmsById[id];
                     var target = new ScriptObject { ["name"] = vm.Name, ["namespace"] = vm.Namespace, ["labels"] = Pairs(context.For(vm)) };
-                    return new[] { RenderFile("vm-labels.yaml.sbn", "target", target), RenderFile("vmi-labels.yaml.sbn", "target", target) };
-                }).ToList();
+                    return new[] { worker.RenderFile("vm-labels.yaml.sbn", "target", target), worker.RenderFile("vmi-labels.yaml.sbn", "target", target) };
+                }).SelectMany(pair => pair).ToList();
                 if (texts.All(t => t is not null))
                 {
                     files.Add($"{cluster}/static/labels.yaml", string.Join("---\n", texts));

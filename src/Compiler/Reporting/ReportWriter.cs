@@ -92,21 +92,40 @@ public static partial class ReportWriter
 
     private static List<Lane> LoadLanes(ExecutionGraph graph, List<GraphStep> steps)
     {
-        var lanes = new List<Lane>();
-        foreach (var cluster in steps.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal))
+        // Each cluster's and link's steps (in step order) gathered in one walk, not one walk per cluster and link.
+        var byCluster = new Dictionary<string, List<GraphStep>>(StringComparer.Ordinal);
+        var byLink = new Dictionary<string, List<GraphStep>>(StringComparer.Ordinal);
+        foreach (var step in steps)
         {
-            lanes.Add(new Lane($"cluster {cluster}", null, [cluster], [.. steps.Where(s => s.From!.Cluster == cluster || s.To!.Cluster == cluster)]));
+            Add(byCluster, step.From!.Cluster, step);
+            if (step.To!.Cluster != step.From.Cluster)
+            {
+                Add(byCluster, step.To.Cluster, step);
+            }
+
+            if (step.Link is { } stepLink)
+            {
+                Add(byLink, stepLink, step);
+            }
         }
 
-        foreach (var link in steps.Select(s => s.Link).OfType<string>().Distinct().Order(StringComparer.Ordinal))
+        var lanes = new List<Lane>();
+        foreach (var (cluster, onCluster) in byCluster.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            var onLink = steps.Where(s => s.Link == link).ToList();
+            lanes.Add(new Lane($"cluster {cluster}", null, [cluster], onCluster));
+        }
+
+        foreach (var (link, onLink) in byLink.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
             var ends = onLink.SelectMany(s => new[] { s.From!.Cluster, s.To!.Cluster }).Distinct().Order(StringComparer.Ordinal).ToList();
             var bandwidth = graph.Limits.LinkBandwidthBps.TryGetValue(link, out var bps) ? Quantities.FormatBits(bps * 8) : null;
             lanes.Add(new Lane($"link {link}", bandwidth, ends, onLink));
         }
 
         return lanes;
+
+        static void Add(Dictionary<string, List<GraphStep>> into, string key, GraphStep step) =>
+            (into.TryGetValue(key, out var list) ? list : into[key] = []).Add(step);
     }
 
     private static string Legend(StepColours colours)

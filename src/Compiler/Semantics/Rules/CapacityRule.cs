@@ -28,7 +28,7 @@ public sealed class CapacityRule : IPlanRule
             return;
         }
 
-        var moving = scope.Assignments.Select(a => a.Vm).ToHashSet();
+        var moving = scope.Assignments.Select(a => a.Vm).ToHashSet(new IdentityComparer<Vm>());
         var moveOrder = scope.Plan.Moves.Select((m, i) => (m, i)).ToDictionary(p => p.m, p => p.i);
         var arrivals = new Dictionary<string, List<Arrival>>(StringComparer.Ordinal);
         foreach (var (vm, move) in scope.Assignments.OrderBy(a => moveOrder.GetValueOrDefault(a.Move)).ThenBy(a => a.Vm.Id, StringComparer.Ordinal))
@@ -55,7 +55,7 @@ public sealed class CapacityRule : IPlanRule
         {
             var cluster = scope.Cluster(clusterName)!;
             var staying = scope.Vms.Where(v => v.Cluster == clusterName && !moving.Contains(v)).ToList();
-            foreach (var confinement in list.Select(a => a.Nodes).DistinctBy(n => string.Join(",", n.Order(StringComparer.Ordinal))).ToList())
+            foreach (var confinement in list.Select(a => a.Nodes).Distinct(HashSet<string>.CreateSetComparer()).ToList())
             {
                 foreach (var resource in Enum.GetValues<Resource>())
                 {
