@@ -20,6 +20,8 @@ public static class IdlePass
 {
     public static async Task Run(int vms, int clusters, int runs, bool midway, int latencyMs, Func<string, string, string, ValidationResult> validate)
     {
+        // The pass as `reconcile run` runs it (the same collector settings).
+        Reconciler.ReconcilerProcess.UseBatchCollections();
         var (topology, inventory, plan) = FleetGenerator.Generate(new FleetShape(vms, clusters, Windows: midway));
         var validation = validate(topology, inventory, plan);
         var notBefore = new DateTime(2027, 3, 1, 0, 0, 0, DateTimeKind.Utc);

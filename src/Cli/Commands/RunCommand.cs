@@ -69,6 +69,7 @@ public sealed class RunCommand(IOContext io, Func<DateTime> clock)
             return ExitCodes.Usage;
         }
 
+        Reconciler.ReconcilerProcess.UseBatchCollections();
         var (kubeconfig, kubeconfigProblem) = KubeconfigFiles.Load(arguments.Kubeconfig, io.CurrentDirectory);
         if (kubeconfig is null)
         {

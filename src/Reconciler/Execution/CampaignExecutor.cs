@@ -121,7 +121,7 @@ public sealed class CampaignExecutor
         IReadOnlyList<StepState>? listed = null;
         var state = known.StepsIfCurrent(live) ?? ReadState(listed = RunStepRecords.Read(live["status"]));
         var events = new PassEvents(now);
-        foreach (var id in state.Keys.Where(id => state[id].Phase == StepPhase.Running && !Conventions.IsRollback(id)).Order(StringComparer.Ordinal).ToList())
+        foreach (var id in state.Where(p => p.Value.Phase == StepPhase.Running && !Conventions.IsRollback(p.Key)).Select(p => p.Key).Order(StringComparer.Ordinal).ToList())
         {
             state[id] = await ObserveAsync(campaign.Step(id), state[id], now, events, cancel);
         }

@@ -43,18 +43,30 @@ internal static class RunStatus
     /// <param name="rollbackRequested">spec.rollback is set: the run is stalled by the operator's request, not by failures.</param>
     public static List<Condition> Conditions(IReadOnlyDictionary<string, StepState> state, RunPolicy policy, bool stalled, bool suspended, RevisionReport revisions, DateTime now, bool rollbackRequested = false)
     {
-        var rollbacks = state.Values.Where(s => Conventions.IsRollback(s.Id)).ToList();
-        var forward = state.Values.Where(s => !Conventions.IsRollback(s.Id)).ToList();
-        var done = forward.Count(s => s.IsDone);
-        var total = forward.Count;
-        var running = state.Values.Count(s => s.Phase == StepPhase.Running);
+        // One walk of the states (this runs on every pass); the rollback steps are few.
+        var rollbacks = new List<StepState>();
+        var (done, total, running, failedForward) = (0, 0, 0, 0);
+        foreach (var s in state.Values)
+        {
+            running += s.Phase == StepPhase.Running ? 1 : 0;
+            if (Conventions.IsRollback(s.Id))
+            {
+                rollbacks.Add(s);
+                continue;
+            }
+
+            total++;
+            done += s.IsDone ? 1 : 0;
+            failedForward += s.Phase == StepPhase.Failed ? 1 : 0;
+        }
+
         var finished = done == total;
         var rollbackNote = rollbacks.Count == 0 ? "" : rollbacks.All(r => r.Phase == StepPhase.Succeeded)
             ? $"; rolled back {rollbacks.Count} migration(s)"
             : $"; rolling back: {rollbacks.Count(r => r.Phase == StepPhase.Succeeded)} of {rollbacks.Count} migration(s) reversed, {rollbacks.Count(r => r.Phase == StepPhase.Failed)} failed";
         var progress = $"{done} of {total} steps done";
         var stepsStalled = !stalled ? null : rollbackRequested ? $"rollback requested (spec.rollback){(rollbackNote.Length > 0 ? rollbackNote : "; nothing migrated yet")}"
-            : $"{forward.Count(s => s.Phase == StepPhase.Failed)} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}";
+            : $"{failedForward} step(s) failed; strategy.onFailure is {policy.OnFailure}{rollbackNote}";
         var (readyReason, readyMessage) = revisions switch
         {
             { Refused: { } refused } => ("RevisionRefused", $"{refused}; {progress}"),
@@ -98,7 +110,8 @@ internal static class RunStatus
     /// <summary>The states ordered by id: the graph's steps in their presorted order, merged with the (few) rollback steps.</summary>
     public static List<StepState> InIdOrder(CompiledCampaign campaign, IReadOnlyDictionary<string, StepState> state)
     {
-        var extra = state.Keys.Where(id => !campaign.HasStep(id)).Order(StringComparer.Ordinal).ToList();
+        // Every state is a graph step or a rollback step (ReadState keeps nothing else): only the latter are looked up.
+        var extra = state.Keys.Where(id => Conventions.IsRollback(id) && !campaign.HasStep(id)).Order(StringComparer.Ordinal).ToList();
         var ordered = new List<StepState>(state.Count);
         var next = 0;
         foreach (var id in campaign.IdOrder)

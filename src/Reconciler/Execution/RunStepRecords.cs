@@ -84,10 +84,22 @@ public static class RunStepRecords
     /// <summary>Every stage's steps by phase, stages in the order the graph lists them, gates and rollback steps aside.</summary>
     public static JsonArray Stages(IEnumerable<string> stageOrder, IReadOnlyDictionary<string, StepState> state)
     {
-        var counted = state.Values.Where(s => s.Kind != "gate" && !Conventions.IsRollback(s.Id)).ToLookup(s => s.Stage ?? "-");
-        return new([.. stageOrder.Distinct().Where(counted.Contains).Select(stage => (JsonNode)new StageProgress(stage, counted[stage].Count(),
-            counted[stage].Count(s => s.Phase == StepPhase.Pending), counted[stage].Count(s => s.Phase == StepPhase.Running),
-            counted[stage].Count(s => s.IsDone), counted[stage].Count(s => s.Phase == StepPhase.Failed)).ToJson())]);
+        // One walk of the states, summing per stage as it goes (this runs on every pass).
+        var sums = new Dictionary<string, (int Steps, int Pending, int Running, int Done, int Failed)>(StringComparer.Ordinal);
+        foreach (var s in state.Values)
+        {
+            if (s.Kind == "gate" || Conventions.IsRollback(s.Id))
+            {
+                continue;
+            }
+
+            var (steps, pending, running, done, failed) = sums.GetValueOrDefault(s.Stage ?? "-");
+            sums[s.Stage ?? "-"] = (steps + 1, pending + (s.Phase == StepPhase.Pending ? 1 : 0), running + (s.Phase == StepPhase.Running ? 1 : 0),
+                done + (s.IsDone ? 1 : 0), failed + (s.Phase == StepPhase.Failed ? 1 : 0));
+        }
+
+        return new([.. stageOrder.Distinct().Where(sums.ContainsKey).Select(stage => (JsonNode)new StageProgress(stage, sums[stage].Steps,
+            sums[stage].Pending, sums[stage].Running, sums[stage].Done, sums[stage].Failed).ToJson())]);
     }
 
     /// <summary>How many steps the run's graph has (spec.steps); null when the run does not say.</summary>
