@@ -90,31 +90,7 @@ public static class Compilation
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
                 var prefix = Facts.Conventions.PlanPrefix(graphs.Count, graph.Plan);
                 var files = prefix.Length == 0 ? (IFileSink)counted : new PrefixedFileSink(counted, prefix);
-                var scope = PlanScope.Create(plan, validation.Model);
-                var renderer = new ManifestRenderer(templates);
-                ReusablePlan? next;
-                IReadOnlyDictionary<string, Execution.StepManifest> manifests;
-                if (earlier is not null)
-                {
-                    foreach (var (path, content) in earlier.Files)
-                    {
-                        files.Add(path, content);
-                    }
-
-                    diagnostics.AddRange([.. earlier.RenderDiagnostics, .. renderer.RenderRunOnly(graph, scope, files)]);
-                    (next, manifests) = (earlier, earlier.Manifests);
-                }
-                else
-                {
-                    var recorder = collected is not null && key is not null ? new RecordingFileSink(files) : null;
-                    var rendered = renderer.Render(graph, scope, (IFileSink?)recorder ?? files);
-                    diagnostics.AddRange(rendered.Diagnostics);
-                    manifests = rendered.Manifests;
-                    next = recorder?.Files is { } kept
-                        ? new ReusablePlan(key!, graph with { Digest = "", Diagnostics = [.. graph.Diagnostics.Skip(validation.Diagnostics.Count)] }, rendered.Diagnostics, rendered.Manifests, kept)
-                        : null;
-                }
-
+                var (manifests, next) = RenderPlan(graph, key, earlier, PlanScope.Create(plan, validation.Model), templates, files, record: collected is not null, validation.Diagnostics.Count, diagnostics);
                 if (next is not null)
                 {
                     reusable[graph.Plan] = next;
@@ -137,6 +113,32 @@ public static class Compilation
             Reusable = failed ? new Dictionary<string, ReusablePlan>() : reusable,
             Reused = failed ? [] : [.. graphs.Where(g => g.Earlier is not null).Select(g => g.Graph.Plan)],
         };
+    }
+
+    /// <summary>
+    /// One plan's manifests into <paramref name="files"/>: taken over from <paramref name="earlier"/> (its run/
+    /// rendered again), or rendered, and then offered for reuse when <paramref name="record"/> and a key allow.
+    /// </summary>
+    private static (IReadOnlyDictionary<string, Execution.StepManifest> Manifests, ReusablePlan? Reusable) RenderPlan(
+        ExecutionGraph graph, string? key, ReusablePlan? earlier, PlanScope scope, TemplateSet templates, IFileSink files, bool record, int validationDiagnostics, List<Diagnostic> diagnostics)
+    {
+        var renderer = new ManifestRenderer(templates);
+        if (earlier is not null)
+        {
+            foreach (var (path, content) in earlier.Files)
+            {
+                files.Add(path, content);
+            }
+
+            diagnostics.AddRange([.. earlier.RenderDiagnostics, .. renderer.RenderRunOnly(graph, scope, files)]);
+            return (earlier.Manifests, earlier);
+        }
+
+        var recorder = record && key is not null ? new RecordingFileSink(files) : null;
+        var rendered = renderer.Render(graph, scope, (IFileSink?)recorder ?? files);
+        diagnostics.AddRange(rendered.Diagnostics);
+        var planned = graph with { Digest = "", Diagnostics = [.. graph.Diagnostics.Skip(validationDiagnostics)] };
+        return (rendered.Manifests, recorder?.Files is { } kept ? new ReusablePlan(key!, planned, rendered.Diagnostics, rendered.Manifests, kept) : null);
     }
 
     /// <summary>graph.json, graph.dot, graph.mmd and summary.txt of one graph.</summary>
