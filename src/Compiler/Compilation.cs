@@ -57,12 +57,13 @@ public static class Compilation
         var diagnostics = new List<Diagnostic>(validation.Diagnostics);
         var graphs = new List<(ExecutionGraph Graph, string? Key, ReusablePlan? Earlier)>();
         var earlierPlans = previous is { HasErrors: false } ? previous.Reusable : new Dictionary<string, ReusablePlan>();
+        var templateIdentity = templates?.Identity;
         if (!validation.HasErrors)
         {
             foreach (var (plan, index) in validation.Model.Plans.OrderBy(p => p.Name, StringComparer.Ordinal).Select((p, i) => (p, i)))
             {
                 progress?.Report(new CompilationProgress("plan", plan.Name, index, plans));
-                var key = templates is null ? null : PlanInputs.Key(plan, validation.Model, templates, Facts.Conventions.PlanPrefix(plans, plan.Name));
+                var key = PlanInputs.Key(plan, validation.Model, templateIdentity, Facts.Conventions.PlanPrefix(plans, plan.Name));
                 var earlier = key is not null && earlierPlans.TryGetValue(plan.Name, out var found) && found.Key == key ? found : null;
                 var result = earlier is null ? Planner.Plan(plan, validation.Model, now, validation.Digest) : new PlanResult(earlier.Planned, earlier.Planned.Diagnostics);
                 diagnostics.AddRange(result.Diagnostics);
@@ -90,13 +91,14 @@ public static class Compilation
                 var plan = validation.Model.Plans.First(p => p.Name == graph.Plan);
                 var prefix = Facts.Conventions.PlanPrefix(graphs.Count, graph.Plan);
                 var files = prefix.Length == 0 ? (IFileSink)counted : new PrefixedFileSink(counted, prefix);
-                var (manifests, next) = RenderPlan(graph, key, earlier, PlanScope.Create(plan, validation.Model), templates, files, record: collected is not null, validation.Diagnostics.Count, diagnostics);
+                var scope = PlanScope.Create(plan, validation.Model);
+                var (manifests, next) = RenderPlan(graph, key, earlier, scope, templates, files, record: collected is not null, validation.Diagnostics.Count, diagnostics);
                 if (next is not null)
                 {
                     reusable[graph.Plan] = next;
                 }
 
-                compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(plan, validation.Model), manifests, plan.Moves, prefix));
+                compiled.Add(new Execution.CompiledPlan(graph, Execution.RunPolicy.Of(scope), manifests, plan.Moves, prefix));
                 AddGraphFiles(files, graph, plan.Suspend);
                 files.Add("report.html", Text(html => Reporting.ReportWriter.Html(graph, plan, html)));
             }

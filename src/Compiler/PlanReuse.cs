@@ -30,11 +30,12 @@ public static class PlanInputs
     /// inventory it reads (another plan in one of those files counts too: the key errs towards compiling
     /// again). The planner and the renderer read nothing else but the time, which a reused plan keeps from
     /// the compilation that planned it, as a revision whose plans did not change at all keeps its graphs.
-    /// Null when the templates come from a directory, which may change between two compilations.
+    /// <paramref name="templates"/> is <see cref="TemplateSet.Identity"/>; null (templates from a directory, which
+    /// may change between two compilations) gives no key.
     /// </summary>
-    public static string? Key(MigrationPlan plan, PlanSet model, TemplateSet templates, string prefix)
+    public static string? Key(MigrationPlan plan, PlanSet model, string? templates, string prefix)
     {
-        if (templates.Identity is not { } identity)
+        if (templates is not { } identity)
         {
             return null;
         }

@@ -28,6 +28,8 @@ public sealed class GitOpsEndToEndTests
         var (exit, log) = RunOnce(sim, server);
         Assert.True(exit == 0, log);
         Assert.Contains($"applied revision {first[..12]}", log);
+        // `run` collects without a background GC thread (ReconcilerProcess; the test host starts in the default mode).
+        Assert.Equal(System.Runtime.GCLatencyMode.Batch, System.Runtime.GCSettings.LatencyMode);
         var run = await Run(sim);
         Assert.Equal(first, run!["status"]!["observedRevision"]!.GetValue<string>());
 

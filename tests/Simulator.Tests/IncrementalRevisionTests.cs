@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
-using Reconcile.Reconciler;
 using Reconcile.Reconciler.Clusters;
 using Reconcile.Reconciler.Execution;
-using Reconcile.Reconciler.Git;
 
 namespace Reconcile.Simulator.Tests;
 
@@ -28,9 +26,7 @@ public sealed class IncrementalRevisionTests
 
         await using var sim = await RunningSimulator.Start("node-drain");
         var log = new StringWriter();
-        var loop = new GitOpsLoop(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
-            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
-            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+        var loop = NodeDrainFromGit.Loop(server, sim, log);
         var pass = await loop.PassAsync(true, CancellationToken.None);
         Assert.Equal(first, pass.Revision);
         Assert.True(pass.Healthy, log.ToString());

@@ -5,7 +5,6 @@ using Reconcile.Cli;
 using Reconcile.Reconciler;
 using Reconcile.Reconciler.Clusters;
 using Reconcile.Reconciler.Execution;
-using Reconcile.Reconciler.Git;
 using Reconcile.Simulator.Api;
 
 namespace Reconcile.Simulator.Tests;
@@ -55,11 +54,7 @@ public sealed class RevisionSafetyTests
     /// <summary>Steps not yet started, from the run's sums per stage (the status lists only steps with something to say).</summary>
     private static int PendingSteps(JsonObject run) => RunStepRecords.ReadStages(run["status"]).Sum(s => s.Pending);
 
-    /// <summary>A GitOps loop on the node-drain plans of <paramref name="server"/>, on the simulator's clock, logging into <paramref name="log"/>.</summary>
-    private static GitOpsLoop Loop(GitServer server, RunningSimulator sim, StringWriter log) =>
-        new(new GitSource(new GitSourceOptions(server.Url, Path.Combine(server.Scratch, "cache"))), "plans/node-drain",
-            topology => topology.Clusters.ToDictionary(c => c.Name, c => (IClusterGateway)KubernetesGateway.FromKubeconfig(c.Name, sim.Kubeconfig, c.Name), StringComparer.Ordinal),
-            () => sim.Host.World.Clock.Now, new JsonLog(log, () => sim.Host.World.Clock.Now));
+    private static GitOpsLoop Loop(GitServer server, RunningSimulator sim, StringWriter log) => NodeDrainFromGit.Loop(server, sim, log);
 
     private static int MigrationPolicies(RunningSimulator sim) => sim.Host.World.Clusters["ber-1"].Store.List(ResourceRegistry.MigrationPolicy, null).Items.Count;
 

@@ -24,9 +24,10 @@ public sealed record RunPolicy(
     Windows Windows,
     ImmutableArray<GroupLimit> Groups)
 {
-    public static RunPolicy Of(MigrationPlan plan, PlanSet model)
+    /// <summary>The run policy of the scope's plan (the scope already worked out which VMs the plan reads).</summary>
+    public static RunPolicy Of(PlanScope scope)
     {
-        var scope = PlanScope.Create(plan, model);
+        var plan = scope.Plan;
         var groups = plan.Groups.Select(g => new GroupLimit(g.Name, g.MaxConcurrent,
             scope.Vms.Where(g.Select.Matches).Select(v => v.Id).ToHashSet(StringComparer.Ordinal))).ToImmutableArray();
         var strategy = plan.Strategy;

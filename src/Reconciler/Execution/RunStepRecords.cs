@@ -93,9 +93,9 @@ public static class RunStepRecords
                 continue;
             }
 
-            var (steps, pending, running, done, failed) = sums.GetValueOrDefault(s.Stage ?? "-");
-            sums[s.Stage ?? "-"] = (steps + 1, pending + (s.Phase == StepPhase.Pending ? 1 : 0), running + (s.Phase == StepPhase.Running ? 1 : 0),
-                done + (s.IsDone ? 1 : 0), failed + (s.Phase == StepPhase.Failed ? 1 : 0));
+            ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, s.Stage ?? "-", out _);
+            sum = (sum.Steps + 1, sum.Pending + (s.Phase == StepPhase.Pending ? 1 : 0), sum.Running + (s.Phase == StepPhase.Running ? 1 : 0),
+                sum.Done + (s.IsDone ? 1 : 0), sum.Failed + (s.Phase == StepPhase.Failed ? 1 : 0));
         }
 
         return new([.. stageOrder.Distinct().Where(sums.ContainsKey).Select(stage => (JsonNode)new StageProgress(stage, sums[stage].Steps,
